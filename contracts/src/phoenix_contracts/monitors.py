@@ -1,0 +1,101 @@
+"""Monitor family: the configuration of what to watch (owned by the config role)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import msgspec
+
+from phoenix_contracts.base import Event, Message
+
+MONITOR = "monitor"
+
+MonitorType = Literal["http", "keyword", "json", "tls", "tcp", "dns", "ping", "push"]
+MonitorStatus = Literal["pending", "up", "degraded", "down", "maintenance", "paused"]
+
+
+class MonitorSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """What a monitor checks and how it judges the answer. Durations in seconds."""
+
+    name: str
+    type: MonitorType
+    url: str = ""
+    interval: int = 60
+    timeout: float = 10.0
+    method: str = "GET"
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    body: str | None = None
+    accepted_status_codes: list[str] = msgspec.field(default_factory=lambda: ["200-299"])
+    max_redirects: int = 10
+    ignore_tls_errors: bool = False
+    regions: list[str] = msgspec.field(default_factory=lambda: ["default"])
+    failure_threshold: int = 3
+    recovery_threshold: int = 2
+    tag_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class MonitorCreated(Event, frozen=True, kw_only=True, tag="monitor.created"):
+    aggregate: ClassVar[str] = MONITOR
+    spec: MonitorSpec
+
+
+class MonitorUpdated(Event, frozen=True, kw_only=True, tag="monitor.updated"):
+    aggregate: ClassVar[str] = MONITOR
+    spec: MonitorSpec
+
+
+class MonitorPaused(Event, frozen=True, kw_only=True, tag="monitor.paused"):
+    aggregate: ClassVar[str] = MONITOR
+
+
+class MonitorResumed(Event, frozen=True, kw_only=True, tag="monitor.resumed"):
+    aggregate: ClassVar[str] = MONITOR
+
+
+class MonitorDeleted(Event, frozen=True, kw_only=True, tag="monitor.deleted"):
+    aggregate: ClassVar[str] = MONITOR
+
+
+MonitorEvent = MonitorCreated | MonitorUpdated | MonitorPaused | MonitorResumed | MonitorDeleted
+
+
+# --- commands (phx.cmd.monitor.<verb>) ---------------------------------------
+
+
+class CreateMonitor(Message, frozen=True, kw_only=True, tag="create_monitor"):
+    verb: ClassVar[str] = "create"
+    organization_id: str
+    spec: MonitorSpec
+    correlation_id: str = ""
+
+
+class UpdateMonitor(Message, frozen=True, kw_only=True, tag="update_monitor"):
+    verb: ClassVar[str] = "update"
+    organization_id: str
+    monitor_id: str
+    spec: MonitorSpec
+    correlation_id: str = ""
+
+
+class PauseMonitor(Message, frozen=True, kw_only=True, tag="pause_monitor"):
+    verb: ClassVar[str] = "pause"
+    organization_id: str
+    monitor_id: str
+    correlation_id: str = ""
+
+
+class ResumeMonitor(Message, frozen=True, kw_only=True, tag="resume_monitor"):
+    verb: ClassVar[str] = "resume"
+    organization_id: str
+    monitor_id: str
+    correlation_id: str = ""
+
+
+class DeleteMonitor(Message, frozen=True, kw_only=True, tag="delete_monitor"):
+    verb: ClassVar[str] = "delete"
+    organization_id: str
+    monitor_id: str
+    correlation_id: str = ""
+
+
+MonitorCommand = CreateMonitor | UpdateMonitor | PauseMonitor | ResumeMonitor | DeleteMonitor

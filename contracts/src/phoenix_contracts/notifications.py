@@ -1,0 +1,128 @@
+"""Notification family: channels, alert rules, delivery jobs and deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+import msgspec
+
+from phoenix_contracts.base import Event, Message
+
+CHANNEL = "channel"
+ALERT_RULE = "alertrule"
+DELIVERY = "delivery"
+
+ChannelType = Literal["webhook", "email"]
+AlertEvent = Literal["down", "recovered", "degraded", "certificate_expiring", "flapping"]
+AlertScope = Literal["all", "tags", "monitors"]
+
+
+class ChannelSpec(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    type: ChannelType
+    config: dict[str, str | int | bool] = msgspec.field(default_factory=dict)
+    is_default: bool = False
+
+
+class ChannelCreated(Event, frozen=True, kw_only=True, tag="channel.created"):
+    aggregate: ClassVar[str] = CHANNEL
+    spec: ChannelSpec
+
+
+class ChannelDeleted(Event, frozen=True, kw_only=True, tag="channel.deleted"):
+    aggregate: ClassVar[str] = CHANNEL
+
+
+class AlertRuleSpec(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    event: AlertEvent
+    scope: AlertScope = "all"
+    notification_channel_ids: list[str] = msgspec.field(default_factory=list)
+    monitor_ids: list[str] = msgspec.field(default_factory=list)
+    tag_ids: list[str] = msgspec.field(default_factory=list)
+    description: str = ""
+    is_active: bool = True
+    resend_interval_seconds: int = 0
+
+
+class AlertRuleCreated(Event, frozen=True, kw_only=True, tag="alertrule.created"):
+    aggregate: ClassVar[str] = ALERT_RULE
+    spec: AlertRuleSpec
+
+
+class AlertRuleDeleted(Event, frozen=True, kw_only=True, tag="alertrule.deleted"):
+    aggregate: ClassVar[str] = ALERT_RULE
+
+
+class CreateChannel(Message, frozen=True, kw_only=True, tag="create_channel"):
+    verb: ClassVar[str] = "create"
+    organization_id: str
+    spec: ChannelSpec
+    correlation_id: str = ""
+
+
+class DeleteChannel(Message, frozen=True, kw_only=True, tag="delete_channel"):
+    verb: ClassVar[str] = "delete"
+    organization_id: str
+    channel_id: str
+    correlation_id: str = ""
+
+
+class CreateAlertRule(Message, frozen=True, kw_only=True, tag="create_alert_rule"):
+    verb: ClassVar[str] = "create"
+    organization_id: str
+    spec: AlertRuleSpec
+    correlation_id: str = ""
+
+
+class DeleteAlertRule(Message, frozen=True, kw_only=True, tag="delete_alert_rule"):
+    verb: ClassVar[str] = "delete"
+    organization_id: str
+    alert_rule_id: str
+    correlation_id: str = ""
+
+
+class MonitorRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    url: str
+
+
+class NotificationJob(Message, frozen=True, kw_only=True, tag="notification_job"):
+    """One delivery to one channel. ``key`` = (status event, rule, channel): the
+    idempotency key checked against the delivery log before sending."""
+
+    key: str
+    organization_id: str
+    channel_id: str
+    channel_type: ChannelType
+    alert_rule_id: str
+    event: AlertEvent
+    monitor: MonitorRef
+    status: str
+    previous_status: str
+    reason: str
+    occurred_at: datetime
+    cause_event_id: str
+
+
+class NotificationSent(Event, frozen=True, kw_only=True, tag="delivery.sent"):
+    aggregate: ClassVar[str] = DELIVERY
+    key: str
+    channel_id: str
+    attempts: int
+
+
+class NotificationFailed(Event, frozen=True, kw_only=True, tag="delivery.failed"):
+    aggregate: ClassVar[str] = DELIVERY
+    key: str
+    channel_id: str
+    attempts: int
+    error: str
+    permanent: bool
+
+
+ChannelEvent = ChannelCreated | ChannelDeleted
+AlertRuleEvent = AlertRuleCreated | AlertRuleDeleted
+DeliveryEvent = NotificationSent | NotificationFailed

@@ -1,0 +1,74 @@
+"""JSON Schema export of every contract, checked in under ``contracts/schema/``.
+
+``python -m phoenix_contracts.schema <dir>`` writes one file per family; a test
+fails when the checked-in files drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from phoenix_contracts.base import Accepted, Rejected
+from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_contracts.identity import (
+    Authenticate,
+    IdentityEvent,
+    LoggedIn,
+    LogIn,
+    Principal,
+    SignedUp,
+    SignUp,
+)
+from phoenix_contracts.log import AnyEvent
+from phoenix_contracts.monitors import MonitorCommand
+from phoenix_contracts.notifications import (
+    CreateAlertRule,
+    CreateChannel,
+    DeleteAlertRule,
+    DeleteChannel,
+    NotificationJob,
+)
+
+FAMILIES: dict[str, Any] = {
+    "events": AnyEvent,
+    "identity-events": IdentityEvent,
+    "auth-requests": SignUp | LogIn | Authenticate,
+    "auth-replies": SignedUp | LoggedIn | Principal | Rejected,
+    "command-replies": Accepted | Rejected,
+    "monitor-commands": MonitorCommand,
+    "notification-commands": CreateChannel | DeleteChannel | CreateAlertRule | DeleteAlertRule,
+    "check-jobs": CheckJob,
+    "check-results": CheckCompleted,
+    "notification-jobs": NotificationJob,
+}
+
+
+def render() -> dict[str, bytes]:
+    """File name → formatted JSON Schema document."""
+    return {
+        f"{name}.json": msgspec.json.format(
+            msgspec.json.encode(msgspec.json.schema(kind)), indent=2
+        )
+        + b"\n"
+        for name, kind in FAMILIES.items()
+    }
+
+
+def write(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in render().items():
+        path = directory / name
+        path.write_bytes(content)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("contracts/schema")
+    for path in write(target):
+        print(path)
