@@ -1,0 +1,1 @@
+"""Shared runtime for Phoenix services: settings, logging, messaging, database, lifecycle."""

@@ -1,0 +1,71 @@
+"""A tiny HTTP endpoint for liveness and readiness probes.
+
+Services other than the gateway have no web framework; a probe needs only two
+paths, so a few lines of asyncio serve them without another dependency.
+``GET /healthz`` answers while the process runs; ``GET /readyz`` answers 200
+only when every readiness check passes, with each check's result as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+class HealthServer:
+    def __init__(self, service: str, checks: dict[str, ReadinessCheck]) -> None:
+        self._service = service
+        self._checks = checks
+        self._server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await asyncio.start_server(self._handle, host, port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def readiness(self) -> tuple[bool, dict[str, bool]]:
+        results: dict[str, bool] = {}
+        for name, check in self._checks.items():
+            try:
+                results[name] = bool(await asyncio.wait_for(check(), timeout=2.0))
+            except Exception:
+                results[name] = False
+        return all(results.values()), results
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request_line = await asyncio.wait_for(reader.readline(), timeout=5.0)
+            parts = request_line.decode("latin-1").split()
+            path = parts[1] if len(parts) >= 2 else ""
+            if path == "/healthz":
+                status, body = 200, {"status": "ok", "service": self._service}
+            elif path == "/readyz":
+                ready, checks = await self.readiness()
+                status = 200 if ready else 503
+                body = {"status": "ready" if ready else "not ready", "checks": checks}
+            else:
+                status, body = 404, {"status": "not found"}
+            payload = msgspec.json.encode(body)
+            reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
+            writer.write(
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                + payload
+            )
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()

@@ -1,0 +1,1 @@
+"""NATS plumbing: broker, streams, the event store, consumers and dead letters."""

@@ -1,0 +1,116 @@
+"""Typed settings from ``PHOENIX_*`` environment variables.
+
+Each service declares one frozen msgspec Struct; every field has a default and
+a one-line description (``Annotated[..., Meta(description=...)]``). A bad value
+stops the service with one line naming the variable. A field listed in
+``secret_fields`` may instead be read from the file named by ``<VAR>_FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, TypeVar, get_type_hints
+
+import msgspec
+
+PREFIX = "PHOENIX_"
+
+S = TypeVar("S", bound="BaseSettings")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Settings every service shares."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    nats_url: Annotated[
+        str, msgspec.Meta(description="NATS server URL(s), comma-separated for a cluster")
+    ] = "nats://127.0.0.1:4222"
+    database_url: Annotated[
+        str, msgspec.Meta(description="PostgreSQL URL (postgresql://user:pass@host:port/db)")
+    ] = "postgresql://postgres@127.0.0.1:5432/phoenix"
+    redis_url: Annotated[str, msgspec.Meta(description="Redis URL")] = "redis://127.0.0.1:6379/0"
+    namespace: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"^[a-z][a-z0-9_-]{0,30}$",
+            description="Prefix of every subject, stream and consumer; isolates stacks on one NATS",
+        ),
+    ] = "phx"
+    log_format: Annotated[
+        str, msgspec.Meta(pattern="^(json|console)$", description="Log output: json or console")
+    ] = "json"
+    log_level: Annotated[
+        str,
+        msgspec.Meta(pattern="^(debug|info|warning|error)$", description="Minimum log level"),
+    ] = "info"
+    health_port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, le=65535, description="Port of the /healthz and /readyz endpoint (0 = any free)"
+        ),
+    ] = 8081
+    max_deliver: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1, le=100, description="Deliveries of a failing message before it is dead-lettered"
+        ),
+    ] = 5
+
+
+def load(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """Build ``cls`` from the environment; raise :class:`SettingsError` naming the variable."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field in msgspec.structs.fields(cls):
+        name = env_name(field.name)
+        value = _read(name, env, secret=field.name in cls.secret_fields)
+        if value is not None:
+            raw[field.name] = value
+    hints = get_type_hints(cls, include_extras=True)
+    for key, value in raw.items():
+        try:
+            msgspec.convert(value, hints[key], strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(f"{env_name(key)}: {exc} (got {_shown(key, value, cls)})") from None
+    try:
+        return msgspec.convert(raw, cls, strict=False)
+    except msgspec.ValidationError as exc:  # cross-field problems
+        raise SettingsError(str(exc)) from None
+
+
+def _read(name: str, env: Mapping[str, str], *, secret: bool) -> str | None:
+    if secret and (path := env.get(name + "_FILE")):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return env.get(name)
+
+
+def _shown(field: str, value: str, cls: type[BaseSettings]) -> str:
+    return "<secret>" if field in cls.secret_fields else repr(value)
+
+
+def describe(cls: type[BaseSettings]) -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting: the configuration table."""
+    hints = get_type_hints(cls, include_extras=True)
+    rows = []
+    for field in msgspec.structs.fields(cls):
+        description = ""
+        for meta in getattr(hints[field.name], "__metadata__", ()):
+            if isinstance(meta, msgspec.Meta) and meta.description:
+                description = meta.description
+        default = field.default if field.default is not msgspec.NODEFAULT else ""
+        rows.append((env_name(field.name), str(default), description))
+    return rows
