@@ -1,0 +1,3 @@
+from phoenix_cli.main import main
+
+main()

@@ -1,0 +1,132 @@
+"""``phoenix dev``: the whole stack in one command.
+
+Without ``PHOENIX_NATS_URL`` / ``PHOENIX_DATABASE_URL`` / ``PHOENIX_REDIS_URL``
+it starts real servers from wheels (NATS, PostgreSQL, Valkey) on free loopback
+ports, with data under ``.phoenix/``. Each service runs as its own process
+(``phoenix run <service>``), exactly as in production. Ctrl-C or SIGTERM stops
+the services first (they drain), then the servers; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from phoenix_cli.main import SERVICES
+from phoenix_cli.processes import ServiceProcess
+
+READY_TIMEOUT = 60.0
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_dev(Path(args.data_dir).resolve()))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dev(data_dir: Path) -> int:
+    started = time.monotonic()
+    stack, env = await _servers(data_dir)
+    try:
+        env.setdefault("PHOENIX_LOG_FORMAT", "console")
+        gateway_port = int(env.get("PHOENIX_GATEWAY_PORT", "8080"))
+        processes = _spawn_all(env, gateway_port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        for process in processes:
+            await process.start()
+        ready = await _wait_ready(processes, stop)
+        _print_status(processes, ready, gateway_port, time.monotonic() - started)
+        watchers = [asyncio.create_task(p.keep_running(stop)) for p in processes]
+        await stop.wait()
+        print("\nphoenix: stopping services…", file=sys.stderr)
+        await asyncio.gather(*(p.stop() for p in processes))
+        for watcher in watchers:
+            watcher.cancel()
+        return 0
+    finally:
+        if stack is not None:
+            print("phoenix: stopping embedded servers…", file=sys.stderr)
+            await asyncio.to_thread(stack.stop)
+
+
+async def _servers(data_dir: Path):  # type: ignore[no-untyped-def]
+    env = dict(os.environ)
+    wanted = {
+        "nats": "PHOENIX_NATS_URL",
+        "postgres": "PHOENIX_DATABASE_URL",
+        "redis": "PHOENIX_REDIS_URL",
+    }
+    missing = [name for name, variable in wanted.items() if not env.get(variable)]
+    if not missing:
+        return None, env
+    try:
+        from phoenix_devstack import EmbeddedStack
+    except ImportError:
+        raise SystemExit(
+            "phoenix: embedded servers need the dev extras (uv sync from the repository root),"
+            " or set " + ", ".join(wanted[m] for m in missing)
+        ) from None
+    print(f"phoenix: starting embedded {', '.join(missing)} in {data_dir}/ …", file=sys.stderr)
+    stack = EmbeddedStack(data_dir, services=missing)
+    endpoints = await asyncio.to_thread(stack.start)
+    urls = {
+        "nats": endpoints.nats_url,
+        "postgres": endpoints.database_url,
+        "redis": endpoints.redis_url,
+    }
+    for name in missing:
+        env[wanted[name]] = urls[name]
+    return stack, env
+
+
+def _spawn_all(env: dict[str, str], gateway_port: int) -> list[ServiceProcess]:
+    from phoenix_devstack import free_port
+
+    processes = []
+    for name in SERVICES:
+        service_env = dict(env)
+        if name == "gateway":
+            service_env["PHOENIX_GATEWAY_PORT"] = str(gateway_port)
+            probe = f"http://127.0.0.1:{gateway_port}/readyz"
+        else:
+            port = free_port()
+            service_env["PHOENIX_HEALTH_PORT"] = str(port)
+            service_env["PHOENIX_GATEWAY_PORT"] = str(gateway_port)
+            probe = f"http://127.0.0.1:{port}/readyz"
+        processes.append(ServiceProcess(name, service_env, probe))
+    return processes
+
+
+async def _wait_ready(processes: list[ServiceProcess], stop: asyncio.Event) -> dict[str, bool]:
+    deadline = time.monotonic() + READY_TIMEOUT
+    ready = dict.fromkeys((p.name for p in processes), False)
+    async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
+        while not all(ready.values()) and time.monotonic() < deadline and not stop.is_set():
+            for process in processes:
+                if not ready[process.name]:
+                    ready[process.name] = await process.probe(client)
+            await asyncio.sleep(0.1)
+    return ready
+
+
+def _print_status(
+    processes: list[ServiceProcess], ready: dict[str, bool], gateway_port: int, elapsed: float
+) -> None:
+    lines = ["", "Phoenix is running" if all(ready.values()) else "Phoenix started with problems"]
+    for process in processes:
+        state = "ready" if ready[process.name] else "NOT READY"
+        lines.append(f"  {process.name:<10} {state:<10} pid {process.pid}")
+    lines.append(f"  API        http://127.0.0.1:{gateway_port}/api/v1   (docs: /schema)")
+    lines.append(f"  started in {elapsed:.1f} s — Ctrl-C stops everything")
+    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)

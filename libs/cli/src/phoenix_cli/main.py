@@ -1,0 +1,59 @@
+"""The ``phoenix`` command: ``run`` one service, ``dev`` for the whole stack, ``config``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import entry_points
+
+SERVICES = ("gateway", "auth", "scheduler", "executor", "evaluator", "notifier")
+
+
+def service_entry(name: str):  # type: ignore[no-untyped-def]
+    """The ``main`` of an installed service, found through the ``phoenix.services`` entry points."""
+    for entry in entry_points(group="phoenix.services"):
+        if entry.name == name:
+            return entry.load()
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    main = service_entry(args.service)
+    if main is None:
+        print(f"phoenix: service {args.service!r} is not installed here", file=sys.stderr)
+        return 2
+    main()
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from phoenix_cli.dev import run_dev
+
+    return run_dev(args)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from phoenix_cli.config_table import print_table
+
+    print_table(args.service)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="phoenix", description="Phoenix uptime monitoring")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run one service (what a container runs)")
+    run.add_argument("service", choices=SERVICES)
+    run.set_defaults(func=cmd_run)
+    dev = sub.add_parser("dev", help="run the whole stack; embedded servers unless URLs are set")
+    dev.add_argument("--data-dir", default=".phoenix", help="where embedded servers keep data")
+    dev.set_defaults(func=cmd_dev)
+    config = sub.add_parser("config", help="print every setting with its default and meaning")
+    config.add_argument("service", nargs="?", choices=SERVICES)
+    config.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    raise SystemExit(args.func(args))

@@ -1,0 +1,64 @@
+"""Wiring of the auth service: settings → logging → broker → routes → serve."""
+
+from __future__ import annotations
+
+from phoenix_contracts.identity import Authenticate, LogIn, SignUp
+from phoenix_platform.database import create_engine, migrate
+from phoenix_platform.logging import configure
+from phoenix_platform.messaging.requests import responder
+from phoenix_platform.projection import Projector
+from phoenix_platform.redis import create_redis
+from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+
+from phoenix_auth import handlers
+from phoenix_auth.projection import IdentityProjection
+from phoenix_auth.sessions import SessionStore
+from phoenix_auth.settings import AuthSettings
+
+SERVICE = "auth"
+
+
+async def serve(settings: AuthSettings) -> None:
+    runtime = Runtime(SERVICE, settings)
+    engine = create_engine(settings.database_url, "auth")
+    redis = create_redis(settings.redis_url)
+    runtime.use_database(engine)
+    runtime.use_redis(redis)
+    await migrate(engine, "auth", "phoenix_auth.migrations")
+    await runtime.connect()
+    projector = Projector(
+        runtime.js,
+        runtime.subjects,
+        engine,
+        IdentityProjection(),
+        subject=f"{settings.namespace}.evt.>",
+    )
+    deps = handlers.AuthDeps(
+        engine=engine,
+        store=runtime.event_store,
+        projector=projector,
+        sessions=SessionStore(redis, settings.namespace, settings.session_idle_seconds),
+        signup_mode=settings.signup_mode,
+    )
+    routes = {
+        SignUp: handlers.sign_up,
+        LogIn: handlers.log_in,
+        Authenticate: handlers.authenticate,
+    }
+    for kind, handler in routes.items():
+        responder(
+            runtime.broker,
+            runtime.subjects.auth(kind.verb),
+            queue=SERVICE,
+            kind=kind,
+            handler=lambda request, handler=handler: handler(request, deps),
+        )
+    runtime.background("identity-projection", projector.run)
+    runtime.readiness("projection", projector.is_caught_up)
+    await runtime.serve()
+
+
+def main() -> None:
+    settings = load_settings_or_exit(AuthSettings)
+    configure(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    run(lambda: serve(settings))

@@ -1,0 +1,58 @@
+"""The auth service's PostgreSQL projection of identities."""
+
+from __future__ import annotations
+
+from phoenix_contracts.base import Event
+from phoenix_contracts.identity import MemberAdded, OrganizationCreated, UserSignedUp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from phoenix_auth.domain import username_key
+
+
+class IdentityProjection:
+    name = "auth-identity"
+
+    async def apply(self, conn: AsyncConnection, event: Event, sequence: int) -> None:
+        # Inserts are idempotent (on conflict do nothing): replaying is harmless.
+        match event:
+            case UserSignedUp():
+                await conn.execute(
+                    text(
+                        "insert into users (id, username, username_key, email, password_hash,"
+                        " created_at) values (:id, :u, :k, :e, :h, :t) on conflict do nothing"
+                    ),
+                    {
+                        "id": event.aggregate_id,
+                        "u": event.username,
+                        "k": username_key(event.username),
+                        "e": event.email,
+                        "h": event.password_hash,
+                        "t": event.occurred_at,
+                    },
+                )
+            case OrganizationCreated():
+                await conn.execute(
+                    text(
+                        "insert into organizations (id, name, owner_user_id, personal, created_at)"
+                        " values (:id, :n, :o, :p, :t) on conflict do nothing"
+                    ),
+                    {
+                        "id": event.aggregate_id,
+                        "n": event.name,
+                        "o": event.owner_user_id,
+                        "p": event.personal,
+                        "t": event.occurred_at,
+                    },
+                )
+            case MemberAdded():
+                await conn.execute(
+                    text(
+                        "insert into memberships (organization_id, user_id, role)"
+                        " values (:o, :u, :r) on conflict (organization_id, user_id)"
+                        " do update set role = excluded.role"
+                    ),
+                    {"o": event.aggregate_id, "u": event.user_id, "r": event.role},
+                )
+            case _:
+                pass

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from phoenix_platform.settings import BaseSettings
+
+
+class AuthSettings(BaseSettings, frozen=True, kw_only=True):
+    health_port: Annotated[
+        int, msgspec.Meta(ge=0, le=65535, description="Port of /healthz and /readyz (0 = any)")
+    ] = 8082
+    signup_mode: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^(open|first-user)$",
+            description="open: anyone may sign up; first-user: only the first signup (the owner)",
+        ),
+    ] = "first-user"
+    session_idle_seconds: Annotated[
+        int, msgspec.Meta(ge=60, description="A session unused this long expires")
+    ] = 7 * 24 * 3600

@@ -1,0 +1,68 @@
+"""Running one check job and publishing its result."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_platform.ids import uuid7
+from phoenix_platform.logging import get_logger
+from phoenix_platform.netguard import NetGuard
+
+from phoenix_executor.checks.http import run_http
+from phoenix_executor.checks.outcome import Outcome
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ExecutorDeps:
+    client: httpx.AsyncClient
+    insecure_client: httpx.AsyncClient  # for monitors with ignore_tls_errors
+    guard: NetGuard
+    publish: Callable[[CheckCompleted], Awaitable[None]]
+
+
+async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
+    started_at = datetime.now(UTC)
+    if started_at > job.deadline:
+        # Too late to mean anything: record it, don't run it.
+        outcome = Outcome(outcome="skipped", message="job was stale when picked up")
+    else:
+        outcome = await run_check(job, deps)
+    await deps.publish(
+        CheckCompleted(
+            result_id=uuid7(),
+            job_id=job.job_id,
+            monitor_id=job.monitor_id,
+            organization_id=job.organization_id,
+            region=job.region,
+            due_at=job.due_at,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            outcome=outcome.outcome,
+            timings=outcome.timings,
+            status_code=outcome.status_code,
+            error_class=outcome.error_class,
+            message=outcome.message,
+        )
+    )
+
+
+async def run_check(job: CheckJob, deps: ExecutorDeps) -> Outcome:
+    spec = job.spec
+    started = time.perf_counter()
+    if spec.type not in ("http",):
+        return Outcome(outcome="skipped", message=f"check type {spec.type!r} is not supported yet")
+    client = deps.insecure_client if spec.ignore_tls_errors else deps.client
+    try:
+        # The monitor's timeout bounds the whole check, redirects included.
+        async with asyncio.timeout(spec.timeout):
+            return await run_http(spec, client, deps.guard)
+    except TimeoutError:
+        return Outcome.down("timeout", f"no answer within {spec.timeout:g} s", started)

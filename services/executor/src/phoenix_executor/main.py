@@ -1,0 +1,68 @@
+"""Wiring of the executor: pull due checks for this region, publish results."""
+
+from __future__ import annotations
+
+import httpx
+from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_platform.logging import configure
+from phoenix_platform.messaging.codec import encode
+from phoenix_platform.messaging.work import work_consumer
+from phoenix_platform.netguard import NetGuard, parse_networks
+from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+
+from phoenix_executor.handlers import ExecutorDeps, handle_job
+from phoenix_executor.settings import ExecutorSettings
+
+SERVICE = "executor"
+
+
+def http_client(*, verify: bool, concurrency: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        verify=verify,
+        follow_redirects=False,  # redirects are followed by hand, each hop guarded
+        timeout=httpx.Timeout(30.0),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=0),
+        trust_env=False,
+    )
+
+
+async def serve(settings: ExecutorSettings) -> None:
+    runtime = Runtime(SERVICE, settings)
+    await runtime.connect()
+    js = runtime.js
+
+    async def publish(result: CheckCompleted) -> None:
+        await js.publish(
+            runtime.subjects.result(result.monitor_id),
+            encode(result),
+            headers={"Nats-Msg-Id": result.job_id},
+        )
+
+    deps = ExecutorDeps(
+        client=http_client(verify=True, concurrency=settings.concurrency),
+        insecure_client=http_client(verify=False, concurrency=settings.concurrency),
+        guard=NetGuard(parse_networks(settings.allow_private_targets)),
+        publish=publish,
+    )
+    runtime.on_stop(deps.client.aclose)
+    runtime.on_stop(deps.insecure_client.aclose)
+    work_consumer(
+        runtime.broker,
+        subjects=runtime.subjects,
+        subject=runtime.subjects.check_job(settings.region),
+        stream=runtime.streams.checks,
+        durable=runtime.subjects.consumer(f"executor-{settings.region}"),
+        kind=CheckJob,
+        handler=lambda job: handle_job(job, deps),
+        max_deliver=settings.max_deliver,
+        ack_wait=330.0,
+        batch_size=min(settings.concurrency, 256),
+        max_workers=settings.concurrency,
+    )
+    await runtime.serve()
+
+
+def main() -> None:
+    settings = load_settings_or_exit(ExecutorSettings)
+    configure(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    run(lambda: serve(settings))

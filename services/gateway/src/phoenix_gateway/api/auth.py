@@ -1,0 +1,124 @@
+"""Signup, login and the caller's own account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from nats.aio.client import Client
+from phoenix_contracts.base import Rejected
+from phoenix_contracts.identity import LoggedIn, LogIn, Principal, SignedUp, SignUp, UserView
+from phoenix_contracts.subjects import Subjects
+from phoenix_platform.messaging.requests import Unavailable, request
+
+from phoenix_gateway.api.principal import SESSION_COOKIE
+from phoenix_gateway.api.problems import Problem, from_rejection
+
+
+class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(max_length=64)]
+    email: Annotated[str, msgspec.Meta(max_length=320)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(max_length=64)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class User(msgspec.Struct):
+    id: str
+    username: str
+    email: str
+
+
+class Session(msgspec.Struct):
+    session_token: str
+    user: User
+    organization_id: str
+    expires_in: int
+
+
+class Me(msgspec.Struct):
+    user: User
+    organization_id: str
+    role: str
+
+
+def _user(view: UserView) -> User:
+    return User(id=view.id, username=view.username, email=view.email)
+
+
+async def _ask(
+    nc: Client, subjects: Subjects, message: SignUp | LogIn, reply_kind: object
+) -> object:
+    try:
+        reply = await request(nc, subjects.auth(message.verb), message, reply_kind, timeout=10.0)
+    except Unavailable:
+        raise Problem(503, "authentication is unavailable; try again shortly") from None
+    if isinstance(reply, Rejected):
+        raise from_rejection(reply)
+    return reply
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+
+    @post("/signup", status_code=201)
+    async def signup(self, data: SignupRequest, nats: Client, subjects: Subjects) -> User:
+        reply = await _ask(
+            nats,
+            subjects,
+            SignUp(username=data.username, email=data.email, password=data.password),
+            SignedUp | Rejected,
+        )
+        assert isinstance(reply, SignedUp)
+        return _user(reply.user)
+
+    @post("/login", status_code=200)
+    async def login(
+        self,
+        data: LoginRequest,
+        request: Request,
+        nats: Client,
+        subjects: Subjects,  # type: ignore[type-arg]
+        cookie_secure: bool,
+    ) -> Response[Session]:
+        client = request.client.host if request.client else ""
+        reply = await _ask(
+            nats,
+            subjects,
+            LogIn(username=data.username, password=data.password, client_address=client),
+            LoggedIn | Rejected,
+        )
+        assert isinstance(reply, LoggedIn)
+        session = Session(
+            session_token=reply.session_token,
+            user=_user(reply.user),
+            organization_id=reply.organization_id,
+            expires_in=reply.expires_in,
+        )
+        cookie = Cookie(
+            key=SESSION_COOKIE,
+            value=reply.session_token,
+            httponly=True,
+            samesite="lax",
+            secure=cookie_secure,
+            max_age=reply.expires_in,
+            path="/",
+        )
+        return Response(session, cookies=[cookie])
+
+
+class AccountController(Controller):
+    path = "/api/v1/account"
+
+    @get("/me")
+    async def me(self, principal: Principal) -> Me:
+        return Me(
+            user=_user(principal.user),
+            organization_id=principal.organization_id,
+            role=principal.role,
+        )

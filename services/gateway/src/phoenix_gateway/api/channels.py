@@ -1,0 +1,165 @@
+"""Notification channels and alert rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.params import Parameter
+from phoenix_contracts.identity import Principal
+from phoenix_contracts.notifications import (
+    ALERT_RULE,
+    CHANNEL,
+    AlertRuleSpec,
+    ChannelSpec,
+    CreateAlertRule,
+    CreateChannel,
+    DeleteAlertRule,
+    DeleteChannel,
+)
+
+from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.readmodel.queries import ReadModel
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Id = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+Cursor = Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")]
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+ConfigValue = Annotated[str, msgspec.Meta(max_length=4096)] | int | bool
+
+
+class ChannelCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Name
+    type: Literal["webhook"]
+    config: Annotated[dict[str, ConfigValue], msgspec.Meta(max_length=50)]
+    is_default: bool = False
+
+
+class Channel(ChannelCreate, kw_only=True):
+    id: str
+    created_at: datetime
+
+
+class AlertRuleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Name
+    event: Literal["down", "recovered", "degraded", "certificate_expiring", "flapping"]
+    scope: Literal["all", "tags", "monitors"] = "all"
+    notification_channel_ids: Annotated[list[Id], msgspec.Meta(max_length=50)]
+    monitor_ids: Annotated[list[Id], msgspec.Meta(max_length=1000)] = msgspec.field(
+        default_factory=list
+    )
+    tag_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    is_active: bool = True
+    resend_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] = 0
+
+
+class AlertRule(AlertRuleCreate, kw_only=True):
+    id: str
+    created_at: datetime
+
+
+def to_channel(row: dict[str, Any]) -> Channel:
+    return Channel(
+        id=str(row["id"]),
+        name=row["name"],
+        type=row["type"],
+        config=row["config"],
+        is_default=row["is_default"],
+        created_at=row["created_at"],
+    )
+
+
+def to_alert_rule(row: dict[str, Any]) -> AlertRule:
+    spec = msgspec.convert(row["spec"], AlertRuleSpec)
+    fields = {f: getattr(spec, f) for f in AlertRuleCreate.__struct_fields__}
+    return AlertRule(id=str(row["id"]), created_at=row["created_at"], **fields)
+
+
+async def _row(
+    read_model: ReadModel, kind: str, principal: Principal, item_id: str
+) -> dict[str, Any]:
+    row = await read_model.get(kind, principal.organization_id, item_id)
+    if row is None:
+        raise Problem(404, f"{kind.replace('_', ' ')} not found")
+    return row
+
+
+class ChannelController(Controller):
+    path = "/api/v1/notification-channels"
+
+    @post("/", status_code=201)
+    async def create(
+        self, data: ChannelCreate, principal: Principal, commands: CommandBus, read_model: ReadModel
+    ) -> Channel:
+        spec = msgspec.convert(msgspec.to_builtins(data), ChannelSpec)
+        accepted = await commands.send(
+            CHANNEL, CreateChannel(organization_id=principal.organization_id, spec=spec)
+        )
+        return to_channel(await _row(read_model, "channel", principal, accepted.aggregate_id))
+
+    @get("/")
+    async def list_channels(
+        self, principal: Principal, read_model: ReadModel, limit: Limit = 50, cursor: Cursor = None
+    ) -> Page[Channel]:
+        rows = await read_model.list(
+            "channel", principal.organization_id, limit=limit + 1, after=cursor
+        )
+        return page_of([to_channel(r) for r in rows], limit)
+
+    @get("/{channel_id:uuid}")
+    async def get_channel(
+        self, channel_id: Any, principal: Principal, read_model: ReadModel
+    ) -> Channel:
+        return to_channel(await _row(read_model, "channel", principal, str(channel_id)))
+
+    @delete("/{channel_id:uuid}", status_code=204)
+    async def remove(self, channel_id: Any, principal: Principal, commands: CommandBus) -> None:
+        await commands.send(
+            CHANNEL,
+            DeleteChannel(organization_id=principal.organization_id, channel_id=str(channel_id)),
+        )
+
+
+class AlertRuleController(Controller):
+    path = "/api/v1/alert-rules"
+
+    @post("/", status_code=201)
+    async def create(
+        self,
+        data: AlertRuleCreate,
+        principal: Principal,
+        commands: CommandBus,
+        read_model: ReadModel,
+    ) -> AlertRule:
+        spec = msgspec.convert(msgspec.to_builtins(data), AlertRuleSpec)
+        accepted = await commands.send(
+            ALERT_RULE, CreateAlertRule(organization_id=principal.organization_id, spec=spec)
+        )
+        return to_alert_rule(await _row(read_model, "alert_rule", principal, accepted.aggregate_id))
+
+    @get("/")
+    async def list_rules(
+        self, principal: Principal, read_model: ReadModel, limit: Limit = 50, cursor: Cursor = None
+    ) -> Page[AlertRule]:
+        rows = await read_model.list(
+            "alert_rule", principal.organization_id, limit=limit + 1, after=cursor
+        )
+        return page_of([to_alert_rule(r) for r in rows], limit)
+
+    @get("/{rule_id:uuid}")
+    async def get_rule(
+        self, rule_id: Any, principal: Principal, read_model: ReadModel
+    ) -> AlertRule:
+        return to_alert_rule(await _row(read_model, "alert_rule", principal, str(rule_id)))
+
+    @delete("/{rule_id:uuid}", status_code=204)
+    async def remove(self, rule_id: Any, principal: Principal, commands: CommandBus) -> None:
+        await commands.send(
+            ALERT_RULE,
+            DeleteAlertRule(organization_id=principal.organization_id, alert_rule_id=str(rule_id)),
+        )

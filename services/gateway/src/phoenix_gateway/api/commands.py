@@ -1,0 +1,40 @@
+"""Sending commands to their owner and waiting until the result is readable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.client import Client
+from phoenix_contracts.base import Accepted, Rejected
+from phoenix_contracts.subjects import Subjects
+from phoenix_platform.messaging.requests import Unavailable, request
+from phoenix_platform.projection import Projector
+
+from phoenix_gateway.api.problems import Problem, from_rejection
+
+
+@dataclass(frozen=True)
+class CommandBus:
+    nc: Client
+    subjects: Subjects
+    projector: Projector
+    timeout: float
+
+    async def send(self, aggregate: str, command: Any) -> Accepted:
+        try:
+            reply = await request(
+                self.nc,
+                self.subjects.command(aggregate, command.verb),
+                command,
+                Accepted | Rejected,
+                timeout=self.timeout,
+            )
+        except Unavailable:
+            raise Problem(503, "the service owning this resource did not answer") from None
+        if isinstance(reply, Rejected):
+            raise from_rejection(reply)
+        # Read your own writes: answer only once our read model shows the change.
+        if not await self.projector.wait_for(reply.sequence, timeout=self.timeout):
+            raise Problem(503, "the change was saved but is not readable yet; retry the read")
+        return reply

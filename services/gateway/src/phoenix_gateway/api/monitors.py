@@ -1,0 +1,190 @@
+"""Monitors: create, list, read, change, pause, resume, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.params import Parameter
+from phoenix_contracts.identity import Principal
+from phoenix_contracts.monitors import (
+    MONITOR,
+    CreateMonitor,
+    DeleteMonitor,
+    MonitorSpec,
+    PauseMonitor,
+    ResumeMonitor,
+    UpdateMonitor,
+)
+
+from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.readmodel.queries import ReadModel
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Url = Annotated[str, msgspec.Meta(max_length=2048)]
+Interval = Annotated[int, msgspec.Meta(ge=1, le=86_400)]
+Timeout = Annotated[float, msgspec.Meta(gt=0, le=300)]
+Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+StatusRange = Annotated[str, msgspec.Meta(pattern=r"^[1-5][0-9]{2}(-[1-5][0-9]{2})?$")]
+Region = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+Threshold = Annotated[int, msgspec.Meta(ge=1, le=20)]
+Headers = Annotated[
+    dict[str, Annotated[str, msgspec.Meta(max_length=8192)]], msgspec.Meta(max_length=50)
+]
+MonitorType = Literal["http", "keyword", "json", "tls", "tcp", "dns", "ping", "push"]
+
+
+class MonitorCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Name
+    type: MonitorType
+    url: Url = ""
+    interval: Interval = 60
+    timeout: Timeout = 10.0
+    method: Method = "GET"
+    headers: Headers = msgspec.field(default_factory=dict)
+    body: Annotated[str, msgspec.Meta(max_length=65_536)] | None = None
+    accepted_status_codes: Annotated[
+        list[StatusRange], msgspec.Meta(min_length=1, max_length=20)
+    ] = msgspec.field(default_factory=lambda: ["200-299"])
+    max_redirects: Annotated[int, msgspec.Meta(ge=0, le=20)] = 10
+    ignore_tls_errors: bool = False
+    regions: Annotated[list[Region], msgspec.Meta(min_length=1, max_length=10)] = msgspec.field(
+        default_factory=lambda: ["default"]
+    )
+    failure_threshold: Threshold = 3
+    recovery_threshold: Threshold = 2
+
+
+class MonitorUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Only the fields sent change."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    url: Url | msgspec.UnsetType = msgspec.UNSET
+    interval: Interval | msgspec.UnsetType = msgspec.UNSET
+    timeout: Timeout | msgspec.UnsetType = msgspec.UNSET
+    method: Method | msgspec.UnsetType = msgspec.UNSET
+    headers: Headers | msgspec.UnsetType = msgspec.UNSET
+    body: str | msgspec.UnsetType | None = msgspec.UNSET
+    accepted_status_codes: list[StatusRange] | msgspec.UnsetType = msgspec.UNSET
+    max_redirects: Annotated[int, msgspec.Meta(ge=0, le=20)] | msgspec.UnsetType = msgspec.UNSET
+    ignore_tls_errors: bool | msgspec.UnsetType = msgspec.UNSET
+    regions: list[Region] | msgspec.UnsetType = msgspec.UNSET
+    failure_threshold: Threshold | msgspec.UnsetType = msgspec.UNSET
+    recovery_threshold: Threshold | msgspec.UnsetType = msgspec.UNSET
+
+
+class Monitor(MonitorCreate, kw_only=True):
+    id: str
+    status: str
+    status_reason: str
+    status_changed_at: datetime | None
+    paused: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def to_monitor(row: dict[str, Any]) -> Monitor:
+    spec = msgspec.convert(row["spec"], MonitorSpec)
+    fields = {f: getattr(spec, f) for f in MonitorCreate.__struct_fields__}
+    return Monitor(
+        id=str(row["id"]),
+        status=row["status"],
+        status_reason=row["status_reason"],
+        status_changed_at=row["status_changed_at"],
+        paused=row["paused"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        **fields,
+    )
+
+
+class MonitorController(Controller):
+    path = "/api/v1/monitors"
+
+    @post("/", status_code=201)
+    async def create(
+        self, data: MonitorCreate, principal: Principal, commands: CommandBus, read_model: ReadModel
+    ) -> Monitor:
+        spec = msgspec.convert(msgspec.to_builtins(data), MonitorSpec)
+        accepted = await commands.send(
+            MONITOR, CreateMonitor(organization_id=principal.organization_id, spec=spec)
+        )
+        return await self._read(read_model, principal, accepted.aggregate_id)
+
+    @get("/")
+    async def list_monitors(
+        self,
+        principal: Principal,
+        read_model: ReadModel,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+    ) -> Page[Monitor]:
+        rows = await read_model.list(
+            "monitor", principal.organization_id, limit=limit + 1, after=cursor
+        )
+        return page_of([to_monitor(r) for r in rows], limit)
+
+    @get("/{monitor_id:uuid}")
+    async def get_monitor(
+        self, monitor_id: Any, principal: Principal, read_model: ReadModel
+    ) -> Monitor:
+        return await self._read(read_model, principal, str(monitor_id))
+
+    @patch("/{monitor_id:uuid}")
+    async def update(
+        self,
+        monitor_id: Any,
+        data: MonitorUpdate,
+        principal: Principal,
+        commands: CommandBus,
+        read_model: ReadModel,
+    ) -> Monitor:
+        current = await self._read(read_model, principal, str(monitor_id))
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        merged = {**{f: getattr(current, f) for f in MonitorCreate.__struct_fields__}, **changes}
+        spec = msgspec.convert(merged, MonitorSpec)
+        await commands.send(
+            MONITOR,
+            UpdateMonitor(
+                organization_id=principal.organization_id, monitor_id=current.id, spec=spec
+            ),
+        )
+        return await self._read(read_model, principal, current.id)
+
+    @post("/{monitor_id:uuid}/pause", status_code=200)
+    async def pause(
+        self, monitor_id: Any, principal: Principal, commands: CommandBus, read_model: ReadModel
+    ) -> Monitor:
+        await commands.send(
+            MONITOR,
+            PauseMonitor(organization_id=principal.organization_id, monitor_id=str(monitor_id)),
+        )
+        return await self._read(read_model, principal, str(monitor_id))
+
+    @post("/{monitor_id:uuid}/resume", status_code=200)
+    async def resume(
+        self, monitor_id: Any, principal: Principal, commands: CommandBus, read_model: ReadModel
+    ) -> Monitor:
+        await commands.send(
+            MONITOR,
+            ResumeMonitor(organization_id=principal.organization_id, monitor_id=str(monitor_id)),
+        )
+        return await self._read(read_model, principal, str(monitor_id))
+
+    @delete("/{monitor_id:uuid}", status_code=204)
+    async def remove(self, monitor_id: Any, principal: Principal, commands: CommandBus) -> None:
+        await commands.send(
+            MONITOR,
+            DeleteMonitor(organization_id=principal.organization_id, monitor_id=str(monitor_id)),
+        )
+
+    @staticmethod
+    async def _read(read_model: ReadModel, principal: Principal, monitor_id: str) -> Monitor:
+        row = await read_model.get("monitor", principal.organization_id, monitor_id)
+        if row is None:
+            raise Problem(404, "monitor not found")
+        return to_monitor(row)

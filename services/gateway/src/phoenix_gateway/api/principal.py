@@ -1,0 +1,69 @@
+"""Who is calling: a session token (Bearer header or cookie) resolved by the auth service.
+
+Answers are cached for a few seconds so a busy client costs auth one request
+per token per window. When auth or Redis cannot answer, requests fail closed
+with 503: an outage never lets a request through unauthenticated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from litestar import Request
+from nats.aio.client import Client
+from phoenix_contracts.base import Rejected
+from phoenix_contracts.identity import Authenticate, Principal
+from phoenix_contracts.subjects import Subjects
+from phoenix_platform.messaging.requests import Unavailable, request
+
+from phoenix_gateway.api.problems import Problem
+
+SESSION_COOKIE = "phoenix_session"
+CACHE_SECONDS = 5.0
+CACHE_SIZE = 10_000
+
+
+@dataclass
+class PrincipalResolver:
+    nc: Client
+    subjects: Subjects
+    _cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[type-arg]
+        token = _token_of(request)
+        if not token:
+            raise Problem(401, "authentication required: send a session token or cookie")
+        cached = self._cache.get(token)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            reply = await request_principal(self.nc, self.subjects, token)
+        except Unavailable:
+            raise Problem(503, "authentication is unavailable; try again shortly") from None
+        if isinstance(reply, Rejected):
+            self._cache.pop(token, None)
+            raise Problem(401, reply.message)
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[token] = (time.monotonic() + CACHE_SECONDS, reply)
+        return reply
+
+
+async def request_principal(nc: Client, subjects: Subjects, token: str) -> Principal | Rejected:
+    reply: Principal | Rejected = await request(
+        nc,
+        subjects.auth(Authenticate.verb),
+        Authenticate(session_token=token),
+        Principal | Rejected,
+        timeout=3.0,
+    )
+    return reply
+
+
+def _token_of(request: Request) -> str | None:  # type: ignore[type-arg]
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE) or None

@@ -1,0 +1,88 @@
+"""Errors as RFC 9457 ``application/problem+json``, never a bare 500 for bad input."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from phoenix_contracts.base import Rejected
+from phoenix_platform.logging import get_logger
+
+log = get_logger(__name__)
+
+PROBLEM = "application/problem+json"
+STATUS_OF_CODE = {
+    "invalid": 422,
+    "conflict": 409,
+    "not_found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "unavailable": 503,
+}
+
+
+class Problem(HTTPException):
+    """An error with an RFC 9457 body; ``errors`` lists field-level details."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict[str, str]] | None = None):
+        super().__init__(status_code=status, detail=detail)
+        self.errors = errors or []
+
+
+def from_rejection(rejected: Rejected) -> Problem:
+    errors = [{"field": rejected.field, "message": rejected.message}] if rejected.field else []
+    return Problem(STATUS_OF_CODE.get(rejected.code, 400), rejected.message, errors)
+
+
+def _body(
+    status: int, detail: str, errors: list[dict[str, str]], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, Problem):
+        status, detail, errors = exc.status_code, exc.detail, exc.errors
+    elif isinstance(exc, ValidationException):
+        status, detail = 400, "the request body or parameters are invalid"
+        errors = _validation_errors(exc.extra)
+    elif isinstance(exc, HTTPException):
+        status, detail, errors = exc.status_code, exc.detail, []
+    else:
+        log.exception("http.unhandled_error", path=request.url.path)
+        status, detail, errors = HTTP_500_INTERNAL_SERVER_ERROR, "internal error", []
+    headers = getattr(exc, "headers", None) or {}
+    return Response(
+        _body(status, detail, errors, request),
+        status_code=status,
+        media_type=PROBLEM,
+        headers=headers,
+    )
+
+
+def _validation_errors(extra: Any) -> list[dict[str, str]]:
+    errors = []
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            field = str(item.get("key") or "body")
+            errors.append({"field": field, "message": str(item.get("message", "invalid"))})
+    return errors

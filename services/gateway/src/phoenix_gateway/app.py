@@ -1,0 +1,73 @@
+"""The Litestar application: controllers, dependencies, error format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from nats.aio.client import Client
+from phoenix_contracts.identity import Principal
+from phoenix_contracts.subjects import Subjects
+from phoenix_platform.runtime import Runtime
+
+from phoenix_gateway.api.auth import AccountController, AuthController
+from phoenix_gateway.api.channels import AlertRuleController, ChannelController
+from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.health import healthz, readyz
+from phoenix_gateway.api.monitors import MonitorController
+from phoenix_gateway.api.principal import PrincipalResolver
+from phoenix_gateway.api.problems import problem_handler
+from phoenix_gateway.readmodel.queries import ReadModel
+
+
+@dataclass(frozen=True)
+class AppDeps:
+    runtime: Runtime
+    nats: Client
+    subjects: Subjects
+    commands: CommandBus
+    read_model: ReadModel
+    cookie_secure: bool
+    max_body_bytes: int
+
+
+def _constant(value: Any) -> Provide:
+    def provide() -> Any:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+def create_app(deps: AppDeps) -> Litestar:
+    resolver = PrincipalResolver(deps.nats, deps.subjects)
+
+    async def provide_principal(request: Request) -> Principal:  # type: ignore[type-arg]
+        return await resolver(request)
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            readyz,
+            AuthController,
+            AccountController,
+            MonitorController,
+            ChannelController,
+            AlertRuleController,
+        ],
+        dependencies={
+            "principal": Provide(provide_principal),
+            "runtime": _constant(deps.runtime),
+            "nats": _constant(deps.nats),
+            "subjects": _constant(deps.subjects),
+            "commands": _constant(deps.commands),
+            "read_model": _constant(deps.read_model),
+            "cookie_secure": _constant(deps.cookie_secure),
+        },
+        exception_handlers={Exception: problem_handler},
+        request_max_body_size=deps.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="Phoenix API", version="0.1.0", path="/schema"),
+        debug=False,
+    )

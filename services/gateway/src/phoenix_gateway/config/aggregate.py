@@ -1,0 +1,71 @@
+"""The config role's command loop, the same for every aggregate it owns.
+
+load the aggregate's events → fold them with ``evolve`` → ``decide`` → append
+with the sequence we loaded at. If another writer got there first the append
+is refused; we reload and decide again (a few times, then report a conflict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from phoenix_contracts.base import Accepted, Event, Rejected
+from phoenix_platform.messaging.codec import event_type
+from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
+
+State = TypeVar("State")
+
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[State]):
+    name: str
+    initial: State
+    evolve: Callable[[State, Event], State]
+
+
+async def execute(
+    store: EventStore,
+    aggregate: Aggregate[State],
+    aggregate_id: str,
+    decide: Callable[[State], list[Event] | Rejected],
+) -> Accepted | Rejected:
+    for _ in range(ATTEMPTS):
+        events, sequence = await store.load(aggregate.name, aggregate_id)
+        state = aggregate.initial
+        for event in events:
+            state = aggregate.evolve(state, event)
+        decision = decide(state)
+        if isinstance(decision, Rejected):
+            return decision
+        try:
+            sequence = await store.append(decision, sequence)
+        except ConcurrencyConflict:
+            continue
+        return Accepted(
+            aggregate_id=aggregate_id, sequence=sequence, events=[event_type(e) for e in decision]
+        )
+    return Rejected(code="conflict", message="the resource changed concurrently; try again")
+
+
+def envelope(
+    *,
+    event_id: str,
+    aggregate_id: str,
+    version: int,
+    now: Any,
+    organization_id: str,
+    correlation_id: str,
+) -> dict[str, Any]:
+    """The envelope fields every event needs, as keyword arguments."""
+    return {
+        "event_id": event_id,
+        "aggregate_id": aggregate_id,
+        "aggregate_version": version,
+        "occurred_at": now,
+        "organization_id": organization_id,
+        "correlation_id": correlation_id,
+    }

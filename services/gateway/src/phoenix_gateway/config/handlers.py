@@ -1,0 +1,74 @@
+"""The config role: the one writer of monitor, channel and alert-rule events.
+
+It runs in the gateway process as its own module, reached only over NATS
+(``<ns>.cmd.<aggregate>.<verb>``, queue group ``config``), so it can move to a
+service of its own without changing a caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from phoenix_contracts.base import Accepted, Rejected
+from phoenix_contracts.monitors import CreateMonitor, MonitorCommand
+from phoenix_contracts.notifications import (
+    CreateAlertRule,
+    CreateChannel,
+    DeleteAlertRule,
+    DeleteChannel,
+)
+from phoenix_platform.ids import uuid7
+from phoenix_platform.messaging.eventstore import EventStore
+
+from phoenix_gateway.config import monitors, notifications
+from phoenix_gateway.config.aggregate import execute
+
+Reply = Accepted | Rejected
+
+
+@dataclass(frozen=True)
+class ConfigDeps:
+    store: EventStore
+    min_interval: int
+    channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
+
+
+async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
+    aggregate_id = uuid7() if isinstance(cmd, CreateMonitor) else cmd.monitor_id
+    ctx = monitors.Context(
+        aggregate_id=aggregate_id,
+        event_id=uuid7(),
+        now=datetime.now(UTC),
+        min_interval=deps.min_interval,
+    )
+    return await execute(
+        deps.store, monitors.MONITORS, aggregate_id, lambda s: monitors.decide(s, cmd, ctx)
+    )
+
+
+async def handle_channel(cmd: CreateChannel | DeleteChannel, deps: ConfigDeps) -> Reply:
+    aggregate_id = uuid7() if isinstance(cmd, CreateChannel) else cmd.channel_id
+    ctx = notifications.Context(aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC))
+    return await execute(
+        deps.store,
+        notifications.CHANNELS,
+        aggregate_id,
+        lambda s: notifications.decide_channel(s, cmd, ctx),
+    )
+
+
+async def handle_alert_rule(cmd: CreateAlertRule | DeleteAlertRule, deps: ConfigDeps) -> Reply:
+    aggregate_id = uuid7() if isinstance(cmd, CreateAlertRule) else cmd.alert_rule_id
+    known = await deps.channel_ids_of(cmd.organization_id)
+    ctx = notifications.Context(
+        aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC), known_channel_ids=known
+    )
+    return await execute(
+        deps.store,
+        notifications.ALERT_RULES,
+        aggregate_id,
+        lambda s: notifications.decide_alert_rule(s, cmd, ctx),
+    )

@@ -1,0 +1,143 @@
+"""The monitor aggregate: pure decide/evolve, no I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.monitors import (
+    MONITOR,
+    CreateMonitor,
+    DeleteMonitor,
+    MonitorCommand,
+    MonitorCreated,
+    MonitorDeleted,
+    MonitorPaused,
+    MonitorResumed,
+    MonitorSpec,
+    MonitorUpdated,
+    PauseMonitor,
+    ResumeMonitor,
+    UpdateMonitor,
+)
+
+from phoenix_gateway.config.aggregate import Aggregate, envelope
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    exists: bool = False
+    deleted: bool = False
+    organization_id: str = ""
+    paused: bool = False
+    version: int = 0
+    spec: MonitorSpec | None = None
+
+
+def evolve(state: MonitorState, event: Event) -> MonitorState:
+    version = event.aggregate_version
+    match event:
+        case MonitorCreated(spec=spec):
+            return MonitorState(
+                exists=True, organization_id=event.organization_id, version=version, spec=spec
+            )
+        case MonitorUpdated(spec=spec):
+            return replace(state, spec=spec, version=version)
+        case MonitorPaused():
+            return replace(state, paused=True, version=version)
+        case MonitorResumed():
+            return replace(state, paused=False, version=version)
+        case MonitorDeleted():
+            return replace(state, deleted=True, version=version)
+    return state
+
+
+MONITORS = Aggregate(name=MONITOR, initial=MonitorState(), evolve=evolve)
+
+
+@dataclass(frozen=True)
+class Context:
+    aggregate_id: str
+    event_id: str
+    now: datetime
+    min_interval: int
+
+
+def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
+    if spec.interval < min_interval:
+        return _invalid("interval", f"must be at least {min_interval} seconds")
+    if spec.timeout >= spec.interval:
+        return _invalid("timeout", "must be shorter than the interval")
+    if spec.type in ("http", "keyword", "json") and (problem := _check_http_url(spec.url)):
+        return _invalid("url", problem)
+    for code in spec.accepted_status_codes:
+        low, _, high = code.partition("-")
+        if not (100 <= int(low) <= int(high or low) <= 599):
+            return _invalid("accepted_status_codes", f"{code!r} is not a status code or range")
+    if spec.recovery_threshold < 1 or spec.failure_threshold < 1:
+        return _invalid("failure_threshold", "thresholds must be at least 1")
+    return None
+
+
+def _check_http_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "must be an http:// or https:// URL"
+    if not parts.hostname:
+        return "must name a host"
+    if parts.username or parts.password:
+        return "credentials in the URL are not allowed: use basic auth fields"
+    try:
+        _ = parts.port
+    except ValueError:
+        return "has an invalid port"
+    try:
+        ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        if not all(label and len(label) <= 63 for label in parts.hostname.split(".")):
+            return "has an invalid host name"
+    return None
+
+
+def _invalid(field: str, message: str) -> Rejected:
+    return Rejected(code="invalid", field=field, message=message)
+
+
+NOT_FOUND = Rejected(code="not_found", message="monitor not found")
+
+
+def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event] | Rejected:
+    if isinstance(cmd, CreateMonitor):
+        if state.exists:
+            return Rejected(code="conflict", message="monitor exists")
+        if (problem := validate_spec(cmd.spec, ctx.min_interval)) is not None:
+            return problem
+        return [MonitorCreated(spec=cmd.spec, **_envelope(state, cmd, ctx))]
+    if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
+        return NOT_FOUND  # another organization's monitor is indistinguishable from none
+    match cmd:
+        case UpdateMonitor(spec=spec):
+            if (problem := validate_spec(spec, ctx.min_interval)) is not None:
+                return problem
+            return [MonitorUpdated(spec=spec, **_envelope(state, cmd, ctx))]
+        case PauseMonitor():
+            return [] if state.paused else [MonitorPaused(**_envelope(state, cmd, ctx))]
+        case ResumeMonitor():
+            return [MonitorResumed(**_envelope(state, cmd, ctx))] if state.paused else []
+        case DeleteMonitor():
+            return [MonitorDeleted(**_envelope(state, cmd, ctx))]
+    return Rejected(code="invalid", message="unknown command")
+
+
+def _envelope(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> dict[str, object]:
+    return envelope(
+        event_id=ctx.event_id,
+        aggregate_id=ctx.aggregate_id,
+        version=state.version + 1,
+        now=ctx.now,
+        organization_id=cmd.organization_id,
+        correlation_id=cmd.correlation_id,
+    )

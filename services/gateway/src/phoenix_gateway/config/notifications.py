@@ -1,0 +1,139 @@
+"""Channel and alert-rule aggregates: pure decide/evolve, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.notifications import (
+    ALERT_RULE,
+    CHANNEL,
+    AlertRuleCreated,
+    AlertRuleDeleted,
+    ChannelCreated,
+    ChannelDeleted,
+    ChannelSpec,
+    CreateAlertRule,
+    CreateChannel,
+    DeleteAlertRule,
+    DeleteChannel,
+)
+
+from phoenix_gateway.config.aggregate import Aggregate, envelope
+
+
+@dataclass(frozen=True)
+class Owned:
+    """State shared by both aggregates: who owns it and whether it still exists."""
+
+    exists: bool = False
+    deleted: bool = False
+    organization_id: str = ""
+    version: int = 0
+
+
+def evolve(state: Owned, event: Event) -> Owned:
+    if isinstance(event, ChannelCreated | AlertRuleCreated):
+        return Owned(exists=True, organization_id=event.organization_id, version=1)
+    if isinstance(event, ChannelDeleted | AlertRuleDeleted):
+        return replace(state, deleted=True, version=event.aggregate_version)
+    return state
+
+
+CHANNELS = Aggregate(name=CHANNEL, initial=Owned(), evolve=evolve)
+ALERT_RULES = Aggregate(name=ALERT_RULE, initial=Owned(), evolve=evolve)
+
+
+@dataclass(frozen=True)
+class Context:
+    aggregate_id: str
+    event_id: str
+    now: datetime
+    known_channel_ids: frozenset[str] = frozenset()  # the caller's organization's channels
+
+
+def validate_channel(spec: ChannelSpec) -> Rejected | None:
+    if spec.type == "webhook":
+        url = spec.config.get("url")
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            return Rejected(
+                code="invalid", field="config.url", message="an http(s) URL is required"
+            )
+        if not urlsplit(url).hostname:
+            return Rejected(code="invalid", field="config.url", message="must name a host")
+        method = spec.config.get("method", "POST")
+        if method not in ("POST", "PUT", "PATCH"):
+            return Rejected(code="invalid", field="config.method", message="POST, PUT or PATCH")
+        return None
+    return Rejected(
+        code="invalid", field="type", message=f"channel type {spec.type!r} is not available yet"
+    )
+
+
+def decide_channel(
+    state: Owned, cmd: CreateChannel | DeleteChannel, ctx: Context
+) -> list[Event] | Rejected:
+    if isinstance(cmd, CreateChannel):
+        if (problem := validate_channel(cmd.spec)) is not None:
+            return problem
+        return [
+            ChannelCreated(
+                spec=cmd.spec, **_envelope(state, cmd.organization_id, cmd.correlation_id, ctx)
+            )
+        ]
+    if not _visible(state, cmd.organization_id):
+        return Rejected(code="not_found", message="notification channel not found")
+    return [ChannelDeleted(**_envelope(state, cmd.organization_id, cmd.correlation_id, ctx))]
+
+
+def decide_alert_rule(
+    state: Owned, cmd: CreateAlertRule | DeleteAlertRule, ctx: Context
+) -> list[Event] | Rejected:
+    if isinstance(cmd, CreateAlertRule):
+        spec = cmd.spec
+        if not spec.notification_channel_ids:
+            return Rejected(
+                code="invalid",
+                field="notification_channel_ids",
+                message="name at least one channel",
+            )
+        unknown = [c for c in spec.notification_channel_ids if c not in ctx.known_channel_ids]
+        if unknown:
+            return Rejected(
+                code="invalid",
+                field="notification_channel_ids",
+                message=f"unknown channel(s): {', '.join(unknown)}",
+            )
+        if spec.scope == "monitors" and not spec.monitor_ids:
+            return Rejected(
+                code="invalid", field="monitor_ids", message="scope 'monitors' needs monitor_ids"
+            )
+        if spec.scope == "tags" and not spec.tag_ids:
+            return Rejected(code="invalid", field="tag_ids", message="scope 'tags' needs tag_ids")
+        return [
+            AlertRuleCreated(
+                spec=spec, **_envelope(state, cmd.organization_id, cmd.correlation_id, ctx)
+            )
+        ]
+    if not _visible(state, cmd.organization_id):
+        return Rejected(code="not_found", message="alert rule not found")
+    return [AlertRuleDeleted(**_envelope(state, cmd.organization_id, cmd.correlation_id, ctx))]
+
+
+def _visible(state: Owned, organization_id: str) -> bool:
+    return state.exists and not state.deleted and state.organization_id == organization_id
+
+
+def _envelope(
+    state: Owned, organization_id: str, correlation_id: str, ctx: Context
+) -> dict[str, object]:
+    return envelope(
+        event_id=ctx.event_id,
+        aggregate_id=ctx.aggregate_id,
+        version=state.version + 1,
+        now=ctx.now,
+        organization_id=organization_id,
+        correlation_id=correlation_id,
+    )

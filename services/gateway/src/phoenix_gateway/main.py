@@ -1,0 +1,129 @@
+"""Wiring of the gateway: HTTP API, read-model projector and the config role."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import uvicorn
+from phoenix_contracts.monitors import MONITOR, MonitorCommand
+from phoenix_contracts.notifications import (
+    ALERT_RULE,
+    CHANNEL,
+    CreateAlertRule,
+    CreateChannel,
+    DeleteAlertRule,
+    DeleteChannel,
+)
+from phoenix_platform.database import create_engine, migrate
+from phoenix_platform.logging import configure
+from phoenix_platform.messaging.requests import responder
+from phoenix_platform.projection import Projector
+from phoenix_platform.redis import create_redis
+from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+
+from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.app import AppDeps, create_app
+from phoenix_gateway.config import handlers as config
+from phoenix_gateway.readmodel.projection import ReadModelProjection
+from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.settings import GatewaySettings
+
+SERVICE = "gateway"
+
+
+class _Server(uvicorn.Server):
+    # The runtime owns SIGTERM/SIGINT; uvicorn must not replace its handlers.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
+    """Which command subject goes to which handler of the config role."""
+    routes = [
+        (
+            MONITOR,
+            ("create", "update", "pause", "resume", "delete"),
+            MonitorCommand,
+            config.handle_monitor,
+        ),
+        (CHANNEL, ("create", "delete"), CreateChannel | DeleteChannel, config.handle_channel),
+        (
+            ALERT_RULE,
+            ("create", "delete"),
+            CreateAlertRule | DeleteAlertRule,
+            config.handle_alert_rule,
+        ),
+    ]
+    for aggregate, verbs, kind, handler in routes:
+        for verb in verbs:
+            responder(
+                runtime.broker,
+                runtime.subjects.command(aggregate, verb),
+                queue="config",
+                kind=kind,
+                handler=lambda cmd, handler=handler: handler(cmd, deps),
+            )
+
+
+async def serve(settings: GatewaySettings) -> None:
+    runtime = Runtime(SERVICE, settings)
+    engine = create_engine(settings.database_url, SERVICE, pool_size=10)
+    redis = create_redis(settings.redis_url)
+    runtime.use_database(engine)
+    runtime.use_redis(redis)
+    await migrate(engine, SERVICE, "phoenix_gateway.migrations")
+    read_model = ReadModel(engine)
+    await runtime.connect()
+    route_config_commands(
+        runtime,
+        config.ConfigDeps(
+            store=runtime.event_store,
+            min_interval=settings.min_interval,
+            channel_ids_of=read_model.channel_ids,
+        ),
+    )
+    projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
+    runtime.background("read-model-projection", projector.run)
+    runtime.readiness("projection", projector.is_caught_up)
+    app = create_app(
+        AppDeps(
+            runtime=runtime,
+            nats=runtime.broker.connection,
+            subjects=runtime.subjects,
+            commands=CommandBus(
+                runtime.broker.connection, runtime.subjects, projector, settings.command_timeout
+            ),
+            read_model=read_model,
+            cookie_secure=settings.cookie_secure,
+            max_body_bytes=settings.max_body_bytes,
+        )
+    )
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            proxy_headers=False,
+        )
+    )
+    http = asyncio.create_task(server.serve(), name="http")
+
+    async def stop_http() -> None:
+        # Stop accepting, let in-flight requests finish, then the rest stops.
+        server.should_exit = True
+        await asyncio.wait_for(http, timeout=20)
+
+    runtime.on_stopping(stop_http)
+    await runtime.serve(health=False)
+
+
+def main() -> None:
+    settings = load_settings_or_exit(GatewaySettings)
+    configure(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    run(lambda: serve(settings))

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from phoenix_platform.settings import BaseSettings
+
+
+class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
+    gateway_host: Annotated[str, msgspec.Meta(description="Address the HTTP API listens on")] = (
+        "127.0.0.1"
+    )
+    gateway_port: Annotated[
+        int, msgspec.Meta(ge=0, le=65535, description="Port of the HTTP API (and its probes)")
+    ] = 8080
+    min_interval: Annotated[
+        int, msgspec.Meta(ge=1, le=86400, description="Shortest monitor interval allowed, seconds")
+    ] = 20
+    cookie_secure: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Mark the session cookie Secure (turn off only for plain-http dev)"
+        ),
+    ] = False
+    max_body_bytes: Annotated[
+        int, msgspec.Meta(ge=1024, description="Largest request body accepted, bytes")
+    ] = 1_048_576
+    command_timeout: Annotated[
+        float, msgspec.Meta(gt=0, description="Seconds to wait for a command's owner to answer")
+    ] = 10.0

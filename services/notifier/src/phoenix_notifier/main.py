@@ -1,0 +1,74 @@
+"""Wiring of the notifier: route status changes to jobs, deliver jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from phoenix_contracts.notifications import NotificationJob
+from phoenix_platform.database import create_engine, migrate
+from phoenix_platform.logging import configure
+from phoenix_platform.messaging.codec import encode
+from phoenix_platform.messaging.work import work_consumer
+from phoenix_platform.netguard import NetGuard, parse_networks
+from phoenix_platform.projection import Projector
+from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+
+from phoenix_notifier.channels.base import Channel
+from phoenix_notifier.channels.webhook import WebhookChannel
+from phoenix_notifier.delivery import DeliveryDeps, deliver
+from phoenix_notifier.routing import RoutingProjection
+from phoenix_notifier.settings import NotifierSettings
+
+SERVICE = "notifier"
+
+
+async def serve(settings: NotifierSettings) -> None:
+    runtime = Runtime(SERVICE, settings)
+    engine = create_engine(settings.database_url, SERVICE)
+    runtime.use_database(engine)
+    await migrate(engine, SERVICE, "phoenix_notifier.migrations")
+    await runtime.connect()
+    js = runtime.js
+
+    async def publish(job: NotificationJob) -> None:
+        await js.publish(
+            runtime.subjects.notify_job(job.channel_type),
+            encode(job),
+            headers={"Nats-Msg-Id": job.key},
+        )
+
+    projector = Projector(
+        js,
+        runtime.subjects,
+        engine,
+        RoutingProjection(publish, timedelta(seconds=settings.alert_max_age)),
+    )
+    client = httpx.AsyncClient(
+        timeout=settings.send_timeout, follow_redirects=False, trust_env=False
+    )
+    runtime.on_stop(client.aclose)
+    guard = NetGuard(parse_networks(settings.allow_private_targets))
+    channels: dict[str, Channel] = {"webhook": WebhookChannel(client, guard)}
+    deps = DeliveryDeps(engine=engine, channels=channels)
+    work_consumer(
+        runtime.broker,
+        subjects=runtime.subjects,
+        subject=runtime.subjects.all_notify_jobs,
+        stream=runtime.streams.notify,
+        durable=runtime.subjects.consumer("notifier"),
+        kind=NotificationJob,
+        handler=lambda job: deliver(job, deps),
+        max_deliver=settings.max_deliver,
+        ack_wait=settings.send_timeout * 3,
+        max_workers=16,
+    )
+    runtime.background("routing-projection", projector.run)
+    runtime.readiness("projection", projector.is_caught_up)
+    await runtime.serve()
+
+
+def main() -> None:
+    settings = load_settings_or_exit(NotifierSettings)
+    configure(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    run(lambda: serve(settings))
