@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 import msgspec
 
@@ -25,6 +25,17 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     schema_version: int = 1
 
     aggregate: ClassVar[str] = ""
+
+
+class Envelope(TypedDict):
+    """The envelope fields, as keyword arguments for building an event."""
+
+    event_id: str
+    aggregate_id: str
+    aggregate_version: int
+    occurred_at: datetime
+    organization_id: str
+    correlation_id: str
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

@@ -49,6 +49,7 @@ class HealthServer:
             request_line = await asyncio.wait_for(reader.readline(), timeout=5.0)
             parts = request_line.decode("latin-1").split()
             path = parts[1] if len(parts) >= 2 else ""
+            body: dict[str, object]
             if path == "/healthz":
                 status, body = 200, {"status": "ok", "service": self._service}
             elif path == "/readyz":

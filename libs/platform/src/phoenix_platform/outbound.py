@@ -59,7 +59,7 @@ async def fetch(
             return Fetched(response.status_code, response.headers, body, str(current), hop)
         finally:
             await response.aclose()
-    raise httpx.TooManyRedirects(f"more than {max_redirects} redirects", request=None)  # type: ignore[arg-type]
+    raise httpx.TooManyRedirects(f"more than {max_redirects} redirects")
 
 
 async def _pinned_request(

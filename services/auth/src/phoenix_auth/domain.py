@@ -62,7 +62,6 @@ def decide_signup(
     if ctx.username_taken:
         return Rejected(code="conflict", field="username", message="username is taken")
     user_event, org_event, member_event = ids.event_ids
-    common = {"occurred_at": now, "organization_id": ids.organization_id}
     return [
         UserSignedUp(
             event_id=user_event,
@@ -72,7 +71,8 @@ def decide_signup(
             email=cmd.email,
             password_hash=password_hash,
             correlation_id=cmd.correlation_id,
-            **common,
+            occurred_at=now,
+            organization_id=ids.organization_id,
         ),
         OrganizationCreated(
             event_id=org_event,
@@ -82,7 +82,8 @@ def decide_signup(
             owner_user_id=ids.user_id,
             personal=True,
             correlation_id=cmd.correlation_id,
-            **common,
+            occurred_at=now,
+            organization_id=ids.organization_id,
         ),
         MemberAdded(
             event_id=member_event,
@@ -91,6 +92,7 @@ def decide_signup(
             user_id=ids.user_id,
             role="owner",
             correlation_id=cmd.correlation_id,
-            **common,
+            occurred_at=now,
+            organization_id=ids.organization_id,
         ),
     ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from phoenix_contracts.identity import Authenticate, LogIn, SignUp
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
@@ -40,18 +43,19 @@ async def serve(settings: AuthSettings) -> None:
         sessions=SessionStore(redis, settings.namespace, settings.session_idle_seconds),
         signup_mode=settings.signup_mode,
     )
-    routes = {
-        SignUp: handlers.sign_up,
-        LogIn: handlers.log_in,
-        Authenticate: handlers.authenticate,
-    }
-    for kind, handler in routes.items():
+    # Which request subject goes to which handler.
+    routes: list[tuple[str, type, Callable[..., Awaitable[object]]]] = [
+        (SignUp.verb, SignUp, handlers.sign_up),
+        (LogIn.verb, LogIn, handlers.log_in),
+        (Authenticate.verb, Authenticate, handlers.authenticate),
+    ]
+    for verb, kind, handler in routes:
         responder(
             runtime.broker,
-            runtime.subjects.auth(kind.verb),
+            runtime.subjects.auth(verb),
             queue=SERVICE,
             kind=kind,
-            handler=lambda request, handler=handler: handler(request, deps),
+            handler=partial(handler, deps=deps),
         )
     runtime.background("identity-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)

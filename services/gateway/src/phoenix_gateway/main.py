@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 
 import uvicorn
 from phoenix_contracts.monitors import MONITOR, MonitorCommand
@@ -42,7 +43,7 @@ class _Server(uvicorn.Server):
 
 def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
     """Which command subject goes to which handler of the config role."""
-    routes = [
+    routes: list[tuple[str, tuple[str, ...], object, Callable[..., Awaitable[object]]]] = [
         (
             MONITOR,
             ("create", "update", "pause", "resume", "delete"),
@@ -64,7 +65,7 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
                 runtime.subjects.command(aggregate, verb),
                 queue="config",
                 kind=kind,
-                handler=lambda cmd, handler=handler: handler(cmd, deps),
+                handler=partial(handler, deps=deps),
             )
 
 

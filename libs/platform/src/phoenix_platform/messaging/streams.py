@@ -47,50 +47,42 @@ def stream_configs(
     subjects: Subjects, *, results_max_age_days: float = 7, replicas: int = 1
 ) -> list[StreamConfig]:
     streams = Streams(subjects)
-    common = {"storage": StorageType.FILE, "num_replicas": replicas}
+
+    def config(
+        name: str, subject: str, retention: RetentionPolicy, max_age: float, window: float
+    ) -> StreamConfig:
+        return StreamConfig(
+            name=name,
+            subjects=[subject],
+            retention=retention,
+            max_age=max_age,
+            duplicate_window=window,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            discard=DiscardPolicy.OLD,
+        )
+
     return [
         # The source of truth: never expires. A 2-minute duplicate window lets
         # a publisher retry an append with the same event id safely.
-        StreamConfig(
-            name=streams.events,
-            subjects=[subjects.all_events],
-            retention=RetentionPolicy.LIMITS,
-            duplicate_window=120.0,
-            **common,
+        config(streams.events, subjects.all_events, RetentionPolicy.LIMITS, 0, 120.0),
+        # Due checks, each taken by one executor. A job older than an hour is
+        # useless, so the stream drops it rather than growing.
+        config(streams.checks, subjects.all_check_jobs, RetentionPolicy.WORK_QUEUE, 3600.0, 120.0),
+        config(
+            streams.results,
+            subjects.all_results,
+            RetentionPolicy.LIMITS,
+            results_max_age_days * DAY,
+            120.0,
         ),
-        # Due checks: each is taken by one executor. A job older than an hour
-        # is useless, so the stream drops it rather than growing.
-        StreamConfig(
-            name=streams.checks,
-            subjects=[subjects.all_check_jobs],
-            retention=RetentionPolicy.WORK_QUEUE,
-            max_age=3600.0,
-            duplicate_window=120.0,
-            **common,
+        # Notification jobs: a long window, since a job republished after a
+        # crash must still be recognised as the same delivery.
+        config(
+            streams.notify, subjects.all_notify_jobs, RetentionPolicy.WORK_QUEUE, 7 * DAY, 600.0
         ),
-        StreamConfig(
-            name=streams.results,
-            subjects=[subjects.all_results],
-            retention=RetentionPolicy.LIMITS,
-            max_age=results_max_age_days * DAY,
-            duplicate_window=120.0,
-            **common,
-        ),
-        StreamConfig(
-            name=streams.notify,
-            subjects=[subjects.all_notify_jobs],
-            retention=RetentionPolicy.WORK_QUEUE,
-            max_age=7 * DAY,
-            duplicate_window=600.0,
-            **common,
-        ),
-        StreamConfig(
-            name=streams.dead_letters,
-            subjects=[subjects.all_dead_letters],
-            retention=RetentionPolicy.LIMITS,
-            max_age=30 * DAY,
-            discard=DiscardPolicy.OLD,
-            **common,
+        config(
+            streams.dead_letters, subjects.all_dead_letters, RetentionPolicy.LIMITS, 30 * DAY, 120.0
         ),
     ]
 

@@ -72,16 +72,18 @@ def work_consumer(
         raw = msg.raw_message
         meta = raw.metadata
         deliveries = meta.num_delivered
-        where = {"stream": stream, "sequence": meta.sequence.stream, "subject": raw.subject}
+        sequence = meta.sequence.stream
 
         async def dead_letter(error: str) -> None:
             await park(
                 broker.connection,
                 subjects,
+                stream=stream,
+                sequence=sequence,
+                subject=raw.subject,
                 data=raw.data,
                 error=error,
                 deliveries=deliveries,
-                **where,
             )
             await msg.reject()
 
@@ -103,7 +105,9 @@ def work_consumer(
                     "message.retrying",
                     error=f"{type(exc).__name__}: {exc}",
                     deliveries=deliveries,
-                    **where,
+                    stream=stream,
+                    sequence=sequence,
+                    subject=raw.subject,
                 )
                 await msg.nack(delay=retry_delay(deliveries))
             else:

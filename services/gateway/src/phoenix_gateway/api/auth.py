@@ -81,9 +81,9 @@ class AuthController(Controller):
     async def login(
         self,
         data: LoginRequest,
-        request: Request,
+        request: Request,  # type: ignore[type-arg]
         nats: Client,
-        subjects: Subjects,  # type: ignore[type-arg]
+        subjects: Subjects,
         cookie_secure: bool,
     ) -> Response[Session]:
         client = request.client.host if request.client else ""

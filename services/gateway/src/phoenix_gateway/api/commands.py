@@ -23,7 +23,7 @@ class CommandBus:
 
     async def send(self, aggregate: str, command: Any) -> Accepted:
         try:
-            reply = await request(
+            reply: Accepted | Rejected = await request(
                 self.nc,
                 self.subjects.command(aggregate, command.verb),
                 command,

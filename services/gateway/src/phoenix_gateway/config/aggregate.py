@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Generic, TypeVar
 
-from phoenix_contracts.base import Accepted, Event, Rejected
+from phoenix_contracts.base import Accepted, Envelope, Event, Rejected
 from phoenix_platform.messaging.codec import event_type
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
 
@@ -56,16 +57,16 @@ def envelope(
     event_id: str,
     aggregate_id: str,
     version: int,
-    now: Any,
+    now: datetime,
     organization_id: str,
     correlation_id: str,
-) -> dict[str, Any]:
+) -> Envelope:
     """The envelope fields every event needs, as keyword arguments."""
-    return {
-        "event_id": event_id,
-        "aggregate_id": aggregate_id,
-        "aggregate_version": version,
-        "occurred_at": now,
-        "organization_id": organization_id,
-        "correlation_id": correlation_id,
-    }
+    return Envelope(
+        event_id=event_id,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        occurred_at=now,
+        organization_id=organization_id,
+        correlation_id=correlation_id,
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.base import Envelope, Event, Rejected
 from phoenix_contracts.monitors import (
     MONITOR,
     CreateMonitor,
@@ -132,7 +132,7 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
     return Rejected(code="invalid", message="unknown command")
 
 
-def _envelope(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> dict[str, object]:
+def _envelope(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> Envelope:
     return envelope(
         event_id=ctx.event_id,
         aggregate_id=ctx.aggregate_id,

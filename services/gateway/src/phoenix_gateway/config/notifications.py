@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.base import Envelope, Event, Rejected
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
@@ -126,9 +126,7 @@ def _visible(state: Owned, organization_id: str) -> bool:
     return state.exists and not state.deleted and state.organization_id == organization_id
 
 
-def _envelope(
-    state: Owned, organization_id: str, correlation_id: str, ctx: Context
-) -> dict[str, object]:
+def _envelope(state: Owned, organization_id: str, correlation_id: str, ctx: Context) -> Envelope:
     return envelope(
         event_id=ctx.event_id,
         aggregate_id=ctx.aggregate_id,

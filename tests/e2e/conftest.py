@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.peers import Target, WebhookSink
+from tests.e2e.stack import RunningStack, start_stack
+from tests.infra import Servers
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(
+    servers: Servers, namespace: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStack]:
+    """The whole stack as real processes, on this session's servers and namespace."""
+    workdir = tmp_path_factory.mktemp("stack")
+    env = {
+        "PHOENIX_NATS_URL": servers.nats_url,
+        "PHOENIX_DATABASE_URL": database_url,
+        "PHOENIX_REDIS_URL": servers.redis_url,
+        "PHOENIX_NAMESPACE": namespace,
+        "PHOENIX_MIN_INTERVAL": "1",
+        "PHOENIX_ALLOW_PRIVATE_TARGETS": "127.0.0.0/8",
+        "PHOENIX_SIGNUP_MODE": "open",
+    }
+    running = start_stack(env, workdir / "stack.log", workdir)
+    yield running
+    code = running.stop()
+    assert code == 0, running.log()
+    assert running.survivors() == [], "processes left behind after Ctrl-C"
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    server = Target()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    server = WebhookSink()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path

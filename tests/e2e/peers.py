@@ -1,0 +1,80 @@
+"""Real local peers the stack talks to: an HTTP target we can break, a webhook sink."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class _Server:
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.owner = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Target(_Server):
+    """Answers every GET with ``status`` (switchable) and counts the requests."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.hits = 0
+        super().__init__(_TargetHandler)
+
+
+class WebhookSink(_Server):
+    """Records every JSON body POSTed to it."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        super().__init__(_SinkHandler)
+
+    def events(self) -> list[str]:
+        return [body["event"] for body in self.received]
+
+    def wait_for(self, count: int, timeout: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.received)
+
+
+class _TargetHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        owner: Target = self.server.owner  # type: ignore[attr-defined]
+        owner.hits += 1
+        body = b"ok" if owner.status < 400 else b"broken"
+        self.send_response(owner.status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _SinkHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        owner: WebhookSink = self.server.owner  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length", "0"))
+        owner.received.append(json.loads(self.rfile.read(length)))
+        owner.headers.append(dict(self.headers))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
