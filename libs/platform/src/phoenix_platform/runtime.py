@@ -13,22 +13,22 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from phoenix_contracts.subjects import Subjects
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from phoenix_platform.database import ping
 from phoenix_platform.health import HealthServer, ReadinessCheck
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_platform.messaging.streams import Streams, provision, stream_configs
-from phoenix_platform.redis import ping as redis_ping
 from phoenix_platform.settings import BaseSettings, SettingsError, load
+
+if TYPE_CHECKING:  # imported lazily: services without a database start faster
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = get_logger(__name__)
 S = TypeVar("S", bound=BaseSettings)
@@ -61,10 +61,14 @@ class Runtime:
         self._checks[name] = check
 
     def use_database(self, engine: AsyncEngine) -> None:
+        from phoenix_platform.database import ping
+
         self.readiness("postgres", lambda: ping(engine))
         self.on_stop(engine.dispose)
 
     def use_redis(self, redis: Redis) -> None:
+        from phoenix_platform.redis import ping as redis_ping
+
         self.readiness("redis", lambda: redis_ping(redis))
         self.on_stop(redis.aclose)
 

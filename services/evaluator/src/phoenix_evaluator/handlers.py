@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.health import HEALTH, MonitorStatusChanged
+from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
-from phoenix_platform.projection import MemoryFollower
 
 from phoenix_evaluator.judge import judge
 from phoenix_evaluator.state import EvaluatorState

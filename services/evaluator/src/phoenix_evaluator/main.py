@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from phoenix_contracts.checks import CheckCompleted
+from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.work import work_consumer
-from phoenix_platform.projection import MemoryFollower
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
 from phoenix_evaluator.handlers import EvaluatorDeps, handle_result

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from phoenix_contracts.checks import CheckJob
 from phoenix_contracts.monitors import MONITOR
+from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
-from phoenix_platform.projection import MemoryFollower
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
 from phoenix_scheduler.scheduler import Scheduler

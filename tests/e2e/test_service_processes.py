@@ -1,0 +1,88 @@
+"""Each service as the container would run it: ``phoenix run <service>``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.stack import free_port
+from tests.infra import Servers
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ["gateway", "auth", "scheduler", "executor", "evaluator", "notifier"]
+
+
+def run_service(service: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "phoenix_cli", "run", service],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "value"),
+    [
+        ("executor", "PHOENIX_HEALTH_PORT", "eighty"),
+        ("executor", "PHOENIX_ALLOW_PRIVATE_TARGETS", "10.0.0.0/8,not-a-network"),
+        ("gateway", "PHOENIX_MIN_INTERVAL", "0"),
+        ("auth", "PHOENIX_SIGNUP_MODE", "everyone"),
+        ("scheduler", "PHOENIX_LOG_FORMAT", "xml"),
+        ("notifier", "PHOENIX_NAMESPACE", "Has Spaces"),
+    ],
+)
+def test_a_bad_setting_stops_the_service_with_one_line_naming_it(
+    service: str, variable: str, value: str
+) -> None:
+    process = run_service(service, {variable: value})
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert variable in lines[0]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
+    service: str, servers: Servers, namespace: str, database_url: str
+) -> None:
+    port = free_port()
+    env = {
+        "PHOENIX_NATS_URL": servers.nats_url,
+        "PHOENIX_DATABASE_URL": database_url,
+        "PHOENIX_REDIS_URL": servers.redis_url,
+        "PHOENIX_NAMESPACE": namespace,
+        "PHOENIX_HEALTH_PORT": str(port),
+        "PHOENIX_GATEWAY_PORT": str(port),
+    }
+    process = run_service(service, env)
+    try:
+        deadline = time.monotonic() + 60
+        ready = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                if ready.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        assert ready is not None
+        assert ready.status_code == 200, ready.text
+        checks = ready.json()["checks"]
+        assert checks["nats"] is True
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
