@@ -12,9 +12,10 @@ from phoenix_contracts.base import Event
 from phoenix_contracts.monitors import MonitorCreated, MonitorSpec
 from phoenix_contracts.subjects import Subjects
 from phoenix_platform.database import create_engine
+from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
 from phoenix_platform.messaging.eventstore import EventStore
-from phoenix_platform.projection import MemoryFollower, Projector
+from phoenix_platform.projection import Projector
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 

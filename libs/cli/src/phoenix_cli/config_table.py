@@ -31,6 +31,8 @@ def rows(service: str | None = None) -> list[tuple[str, str, str, str]]:
         except ImportError:
             continue
         for variable, default, meaning in describe(cls):
+            if meaning.startswith("Unused"):
+                continue
             users, first_default, _ = merged.setdefault(variable, ([], default, meaning))
             users.append(name if default == first_default else f"{name} ({default})")
     every = len(SETTINGS)

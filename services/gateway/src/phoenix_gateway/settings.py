@@ -7,6 +7,10 @@ from phoenix_platform.settings import BaseSettings
 
 
 class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
+    health_port: Annotated[
+        int,
+        msgspec.Meta(ge=0, le=65535, description="Unused by the gateway: probes use the API port"),
+    ] = 8080
     gateway_host: Annotated[str, msgspec.Meta(description="Address the HTTP API listens on")] = (
         "127.0.0.1"
     )

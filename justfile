@@ -1,0 +1,39 @@
+# Phoenix developer recipes: `uv run just <recipe>`
+
+default:
+    @just --list
+
+# Whole stack on this machine (embedded NATS, PostgreSQL and Valkey unless URLs are set)
+dev:
+    uv run phoenix dev
+
+# All tests: unit, integration, end to end
+test *args:
+    uv run pytest {{args}}
+
+# Fast tests only (no servers needed)
+test-unit:
+    uv run pytest tests/unit tests/handlers tests/test_architecture.py tests/test_contract_schema.py
+
+lint:
+    uv run ruff check .
+    uv run ruff format --check .
+
+fmt:
+    uv run ruff check --fix .
+    uv run ruff format .
+
+typecheck:
+    uv run mypy -p phoenix_contracts -p phoenix_platform -p phoenix_devstack -p phoenix_cli -p phoenix_gateway -p phoenix_auth -p phoenix_scheduler -p phoenix_executor -p phoenix_evaluator -p phoenix_notifier
+
+# Regenerate contracts/schema after changing a contract
+schema:
+    uv run python -m phoenix_contracts.schema contracts/schema
+
+# The configuration table for the README
+config-table:
+    uv run phoenix config
+
+# Exactly what CI runs
+ci:
+    bash .ci/run
