@@ -32,6 +32,7 @@ def stack(
     code = running.stop()
     assert code == 0, running.log()
     assert running.survivors() == [], "processes left behind after Ctrl-C"
+    assert "a long passphrase" not in running.log(), "a password reached the logs"
 
 
 @pytest.fixture

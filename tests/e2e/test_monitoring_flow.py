@@ -215,3 +215,20 @@ def test_one_users_monitor_is_invisible_to_another(stack: RunningStack, target: 
     assert bob.get(f"/api/v1/monitors/{monitor['id']}", headers=bob_auth).status_code == 404
     assert bob.delete(f"/api/v1/monitors/{monitor['id']}", headers=bob_auth).status_code == 404
     assert bob.get("/api/v1/monitors", headers=bob_auth).json()["items"] == []
+
+
+def test_every_answer_carries_a_request_id_and_a_sane_one_is_kept(stack: RunningStack) -> None:
+    kept = httpx.get(stack.base_url + "/healthz", headers={"X-Request-Id": "trace-42"})
+    assert kept.headers["x-request-id"] == "trace-42"
+    replaced = httpx.get(stack.base_url + "/healthz", headers={"X-Request-Id": "bad id\twith tabs"})
+    assert replaced.headers["x-request-id"] not in ("", "bad id\twith tabs")
+
+
+def test_a_body_over_the_limit_is_refused_with_413(stack: RunningStack) -> None:
+    client = httpx.Client(base_url=stack.base_url, timeout=20)
+    auth = sign_up_and_log_in(client)
+    huge = b'{"name": "' + b"x" * 2_000_000 + b'"}'
+    response = client.post(
+        "/api/v1/monitors", content=huge, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413

@@ -54,3 +54,8 @@ def get_logger(name: str | None = None) -> Any:
 def bind_correlation(correlation_id: str, **extra: Any) -> Iterator[None]:
     with structlog.contextvars.bound_contextvars(correlation_id=correlation_id, **extra):
         yield
+
+
+def current_correlation() -> str:
+    """The correlation id bound for this request or message ("" outside one)."""
+    return str(structlog.contextvars.get_contextvars().get("correlation_id", ""))

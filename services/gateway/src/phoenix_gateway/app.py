@@ -16,6 +16,7 @@ from phoenix_platform.runtime import Runtime
 from phoenix_gateway.api.auth import AccountController, AuthController
 from phoenix_gateway.api.channels import AlertRuleController, ChannelController
 from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
@@ -66,6 +67,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "read_model": _constant(deps.read_model),
             "cookie_secure": _constant(deps.cookie_secure),
         },
+        middleware=[correlation_middleware],
         exception_handlers={Exception: problem_handler},
         request_max_body_size=deps.max_body_bytes,
         openapi_config=OpenAPIConfig(title="Phoenix API", version="0.1.0", path="/schema"),

@@ -11,6 +11,7 @@ from nats.aio.client import Client
 from phoenix_contracts.base import Rejected
 from phoenix_contracts.identity import LoggedIn, LogIn, Principal, SignedUp, SignUp, UserView
 from phoenix_contracts.subjects import Subjects
+from phoenix_platform.logging import current_correlation
 from phoenix_platform.messaging.requests import Unavailable, request
 
 from phoenix_gateway.api.principal import SESSION_COOKIE
@@ -71,7 +72,12 @@ class AuthController(Controller):
         reply = await _ask(
             nats,
             subjects,
-            SignUp(username=data.username, email=data.email, password=data.password),
+            SignUp(
+                username=data.username,
+                email=data.email,
+                password=data.password,
+                correlation_id=current_correlation(),
+            ),
             SignedUp | Rejected,
         )
         assert isinstance(reply, SignedUp)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from nats.aio.client import Client
 from phoenix_contracts.base import Accepted, Rejected
 from phoenix_contracts.subjects import Subjects
+from phoenix_platform.logging import current_correlation
 from phoenix_platform.messaging.requests import Unavailable, request
 from phoenix_platform.projection import Projector
 
@@ -22,6 +24,7 @@ class CommandBus:
     timeout: float
 
     async def send(self, aggregate: str, command: Any) -> Accepted:
+        command = msgspec.structs.replace(command, correlation_id=current_correlation())
         try:
             reply: Accepted | Rejected = await request(
                 self.nc,
