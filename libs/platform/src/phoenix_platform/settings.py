@@ -27,6 +27,11 @@ def env_name(field: str) -> str:
     return PREFIX + field.upper()
 
 
+HealthPort = Annotated[
+    int, msgspec.Meta(ge=0, le=65535, description="Port of /healthz and /readyz (0 = any free)")
+]
+
+
 class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every service shares."""
 
@@ -53,12 +58,7 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
         str,
         msgspec.Meta(pattern="^(debug|info|warning|error)$", description="Minimum log level"),
     ] = "info"
-    health_port: Annotated[
-        int,
-        msgspec.Meta(
-            ge=0, le=65535, description="Port of the /healthz and /readyz endpoint (0 = any free)"
-        ),
-    ] = 8081
+    health_port: HealthPort = 8081
     max_deliver: Annotated[
         int,
         msgspec.Meta(
@@ -114,3 +114,22 @@ def describe(cls: type[BaseSettings]) -> list[tuple[str, str, str]]:
         default = field.default if field.default is not msgspec.NODEFAULT else ""
         rows.append((env_name(field.name), str(default), description))
     return rows
+
+
+class OutboundSettings(BaseSettings, frozen=True, kw_only=True):
+    """Settings of services that make requests to user-supplied addresses."""
+
+    allow_private_targets: Annotated[
+        str,
+        msgspec.Meta(
+            description="Comma-separated CIDRs that checks may reach despite the SSRF guard"
+        ),
+    ] = ""
+
+    def __post_init__(self) -> None:
+        from phoenix_platform.netguard import parse_networks
+
+        try:
+            parse_networks(self.allow_private_targets)
+        except ValueError as exc:
+            raise ValueError(f"PHOENIX_ALLOW_PRIVATE_TARGETS: {exc}") from None

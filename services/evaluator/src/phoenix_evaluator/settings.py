@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
-from phoenix_platform.settings import BaseSettings
+from phoenix_platform.settings import BaseSettings, HealthPort
 
 
 class EvaluatorSettings(BaseSettings, frozen=True, kw_only=True):
-    health_port: Annotated[
-        int, msgspec.Meta(ge=0, le=65535, description="Port of /healthz and /readyz (0 = any)")
-    ] = 8085
+    health_port: HealthPort = 8085
