@@ -170,3 +170,36 @@ async def test_an_undecodable_event_is_parked_and_the_follower_moves_on(
     assert applied == ["m0"]
     dlq = await js.stream_info(subjects.stream("DLQ"))
     assert dlq.state.messages == 1
+
+
+class PickyProjection(CountingProjection):
+    """Refuses one monitor's event the way a constraint violation would, every time."""
+
+    async def apply(self, conn: AsyncConnection, event: Event, sequence: int) -> None:
+        if event.aggregate_id == "m3":
+            raise ValueError("value out of range for this column")
+        await super().apply(conn, event, sequence)
+
+
+async def test_an_event_that_always_fails_to_apply_is_parked_and_the_rest_applied(
+    nc: Client, subjects: Subjects, engine: AsyncEngine
+) -> None:
+    js = nc.jetstream()
+    last = await append_monitors(EventStore(js, subjects), 6)
+    projector = Projector(js, subjects, engine, PickyProjection())
+
+    async def supervised() -> None:  # what Runtime.background does for a service
+        while True:
+            try:
+                await projector.run()
+            except ValueError:
+                await asyncio.sleep(0.05)
+
+    task = asyncio.create_task(supervised())
+    assert await projector.wait_for(last, timeout=15)
+    await stop(task)
+    seen = await counts(engine)
+    assert sorted(seen) == ["m0", "m1", "m2", "m4", "m5"]
+    assert set(seen.values()) == {1}
+    parked = await js.get_msg(subjects.stream("DLQ"), 1)
+    assert "value out of range" in (parked.headers or {})["Phx-Dlq-Error"]

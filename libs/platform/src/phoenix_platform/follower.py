@@ -67,17 +67,20 @@ class Follower:
         except Exception as exc:
             # A corrupt or unknown event must not stop the read model: park a
             # copy for an operator and move on.
-            await park(
-                self._js._nc,
-                self._subjects,
-                stream=self._stream,
-                sequence=entry.sequence,
-                subject=entry.subject,
-                data=entry.data,
-                error=f"undecodable event: {exc}",
-                deliveries=1,
-            )
+            await self._park(entry, f"undecodable event: {exc}")
             return None
+
+    async def _park(self, entry: LogEntry, error: str) -> None:
+        await park(
+            self._js,
+            self._subjects,
+            stream=self._stream,
+            sequence=entry.sequence,
+            subject=entry.subject,
+            data=entry.data,
+            error=error,
+            deliveries=1,
+        )
 
 
 class MemoryFollower(Follower):
@@ -95,6 +98,12 @@ class MemoryFollower(Follower):
         async for batch in follow(self._js, self._stream, self._subject, self.applied + 1):
             for entry in batch:
                 event = await self._decode(entry)
-                if event is not None:
+                if event is None:
+                    continue
+                try:
                     self._apply(event, entry.sequence)
+                except Exception as exc:
+                    # Pure in-memory code fails the same way every time: retrying
+                    # would stall the service, so park the event and go on.
+                    await self._park(entry, f"cannot apply: {type(exc).__name__}: {exc}")
             await self._advance(batch)

@@ -5,16 +5,24 @@ applied stream sequence) commit in one transaction, so a crash never applies
 an event twice or skips one. The checkpoint row is locked for the batch:
 replicas following the same projection serialize on it and skip what another
 already applied.
+
+An event whose apply fails with a data error (the same input will fail the
+same way) is retried a few times, then parked on the dead-letter stream and
+skipped, so one bad event cannot stop a read model. Infrastructure errors
+(a lost connection) are retried until they pass: skipping events because the
+database blinked would corrupt the projection for good.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+import msgspec
 from nats.js import JetStreamContext
 from phoenix_contracts.base import Event
 from phoenix_contracts.subjects import Subjects
 from sqlalchemy import text
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from phoenix_platform.follower import Follower
@@ -22,6 +30,11 @@ from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.tail import LogEntry, follow
 
 log = get_logger(__name__)
+
+
+# Errors that the same event will raise again however often it is retried.
+DATA_ERRORS = (DataError, IntegrityError, ValueError, TypeError, KeyError, msgspec.ValidationError)
+POISON_AFTER = 3
 
 
 class Projection(Protocol):
@@ -42,6 +55,7 @@ class Projector(Follower):
         super().__init__(js, subjects, subject)
         self._engine = engine
         self._projection = projection
+        self._failures: dict[int, int] = {}
 
     async def run(self) -> None:
         position = await self._checkpoint()
@@ -78,10 +92,26 @@ class Projector(Follower):
                     continue  # another replica applied it already
                 event = await self._decode(entry)
                 if event is not None:
-                    await self._projection.apply(conn, event, entry.sequence)
+                    await self._apply_one(conn, entry, event)
             last = max(position, batch[-1].sequence)
             await conn.execute(
                 text("update checkpoints set position = :p where name = :n"),
                 {"p": last, "n": self._projection.name},
             )
+        self._failures.clear()
         return last
+
+    async def _apply_one(self, conn: AsyncConnection, entry: LogEntry, event: Event) -> None:
+        savepoint = await conn.begin_nested()
+        try:
+            await self._projection.apply(conn, event, entry.sequence)
+        except DATA_ERRORS as exc:
+            await savepoint.rollback()
+            failures = self._failures[entry.sequence] = self._failures.get(entry.sequence, 0) + 1
+            if failures < POISON_AFTER:
+                raise  # the whole batch is retried after a pause
+            await self._park(
+                entry, f"projection {self._projection.name}: {type(exc).__name__}: {exc}"
+            )
+        else:
+            await savepoint.commit()

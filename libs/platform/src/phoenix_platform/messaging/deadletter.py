@@ -7,7 +7,7 @@ terminated so it never blocks the messages behind it.
 
 from __future__ import annotations
 
-from nats.aio.client import Client
+from nats.js import JetStreamContext
 from phoenix_contracts.subjects import Subjects
 
 from phoenix_platform.logging import get_logger
@@ -16,7 +16,7 @@ log = get_logger(__name__)
 
 
 async def park(
-    nc: Client,
+    js: JetStreamContext,
     subjects: Subjects,
     *,
     stream: str,
@@ -42,5 +42,4 @@ async def park(
         "Phx-Dlq-Deliveries": str(deliveries),
         "Nats-Msg-Id": f"dlq:{stream}:{sequence}",
     }
-    js = nc.jetstream()
     await js.publish(subjects.dead_letter(stream), data, headers=headers)

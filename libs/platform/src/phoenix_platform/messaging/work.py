@@ -76,7 +76,7 @@ def work_consumer(
 
         async def dead_letter(error: str) -> None:
             await park(
-                broker.connection,
+                broker.connection.jetstream(),
                 subjects,
                 stream=stream,
                 sequence=sequence,
