@@ -38,8 +38,7 @@ BLOCKED: tuple[IPNetwork, ...] = tuple(
         "203.0.113.0/24",
         "224.0.0.0/4",  # multicast
         "240.0.0.0/4",  # reserved, incl. broadcast
-        "::/128",
-        "::1/128",
+        "::/96",  # unspecified, loopback and IPv4-compatible (deprecated) ::a.b.c.d
         "::ffff:0:0/96",  # IPv4-mapped: checked again as IPv4 below
         "64:ff9b::/96",  # NAT64: embeds IPv4
         "64:ff9b:1::/48",

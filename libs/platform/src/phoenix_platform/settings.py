@@ -35,7 +35,8 @@ HealthPort = Annotated[
 class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every service shares."""
 
-    secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # URLs may carry credentials: each may come from a file (<VAR>_FILE).
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"nats_url", "database_url", "redis_url"})
 
     nats_url: Annotated[
         str, msgspec.Meta(description="NATS server URL(s), comma-separated for a cluster")

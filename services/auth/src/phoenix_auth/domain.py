@@ -9,8 +9,8 @@ from datetime import datetime
 from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.identity import MemberAdded, OrganizationCreated, SignUp, UserSignedUp
 
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,31}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 of a megabyte-long password is a cheap denial of service
 
@@ -35,13 +35,13 @@ def username_key(username: str) -> str:
 
 
 def validate_signup(cmd: SignUp) -> Rejected | None:
-    if not USERNAME.match(cmd.username):
+    if not USERNAME.fullmatch(cmd.username):
         return Rejected(
             code="invalid",
             field="username",
             message="3-32 letters, digits, '_', '.' or '-', starting with a letter or digit",
         )
-    if not EMAIL.match(cmd.email):
+    if not EMAIL.fullmatch(cmd.email):
         return Rejected(code="invalid", field="email", message="not an email address")
     if not MIN_PASSWORD <= len(cmd.password) <= MAX_PASSWORD:
         return Rejected(

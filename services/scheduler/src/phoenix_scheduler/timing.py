@@ -20,14 +20,19 @@ def phase_of(monitor_id: str, interval: float) -> float:
 def next_slot(after: float, interval: float, phase: float) -> float:
     """The first slot strictly later than ``after``."""
     k = math.floor((after - phase) / interval) + 1
-    return k * interval + phase
+    slot = k * interval + phase
+    while slot <= after:  # float division can round a slot's own index down
+        k += 1
+        slot = k * interval + phase
+    return slot
 
 
 def catch_up(due: float, now: float, interval: float, phase: float) -> float:
     """The slot to run next after ``due`` was served at ``now``.
 
-    After a stall (GC pause, downtime) missed slots are skipped, never replayed
-    in a burst: the next slot is always in the future.
+    Always a slot of the monitor's grid: an off-grid run (the immediate check
+    of a new monitor) returns to the grid, keeping phases spread and job ids
+    equal across scheduler replicas. After a stall (GC pause, downtime) missed
+    slots are skipped, never replayed in a burst: the next slot is in the future.
     """
-    following = due + interval
-    return following if following > now else next_slot(now, interval, phase)
+    return next_slot(max(due, now), interval, phase)

@@ -52,16 +52,36 @@ class EventStore:
             }
             if event.correlation_id:
                 headers[CORRELATION_HEADER] = event.correlation_id
+            subject = self.subject_of(event)
             try:
                 ack = await self._js.publish(
-                    self.subject_of(event), encode(event), stream=self._stream, headers=headers
+                    subject, encode(event), stream=self._stream, headers=headers
                 )
             except APIError as exc:
-                if exc.err_code == WRONG_LAST_SEQUENCE:
+                if exc.err_code != WRONG_LAST_SEQUENCE:
+                    raise
+                landed = await self._landed_before(subject, event.event_id)
+                if landed is None:
                     raise ConcurrencyConflict(str(exc.description)) from exc
-                raise
+                sequence = landed
+                continue
             sequence = ack.seq
         return sequence
+
+    async def _landed_before(self, subject: str, event_id: str) -> int | None:
+        """The sequence of ``event_id`` if it is already the aggregate's last event.
+
+        A retried append whose first ack was lost must succeed, not conflict.
+        NATS 2.9 drops the retry as a duplicate; newer servers check the
+        expected sequence first and refuse it, so we look for ourselves.
+        """
+        try:
+            last = await self._js.get_last_msg(self._stream, subject)
+        except NotFoundError:
+            return None
+        if (last.headers or {}).get("Nats-Msg-Id") == event_id:
+            return int(last.seq or 0)
+        return None
 
     async def last_sequence(self, aggregate: str, aggregate_id: str) -> int:
         try:

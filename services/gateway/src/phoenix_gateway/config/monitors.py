@@ -74,12 +74,20 @@ def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
     if spec.type in ("http", "keyword", "json") and (problem := _check_http_url(spec.url)):
         return _invalid("url", problem)
     for code in spec.accepted_status_codes:
-        low, _, high = code.partition("-")
-        if not (100 <= int(low) <= int(high or low) <= 599):
+        if not _is_status_range(code):
             return _invalid("accepted_status_codes", f"{code!r} is not a status code or range")
-    if spec.recovery_threshold < 1 or spec.failure_threshold < 1:
-        return _invalid("failure_threshold", "thresholds must be at least 1")
+    if spec.failure_threshold < 1:
+        return _invalid("failure_threshold", "must be at least 1")
+    if spec.recovery_threshold < 1:
+        return _invalid("recovery_threshold", "must be at least 1")
     return None
+
+
+def _is_status_range(code: str) -> bool:
+    low, _, high = code.partition("-")
+    if not low.isdigit() or not (high or low).isdigit():
+        return False
+    return 100 <= int(low) <= int(high or low) <= 599
 
 
 def _check_http_url(url: str) -> str | None:

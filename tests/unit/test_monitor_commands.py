@@ -1,0 +1,280 @@
+"""The monitor aggregate's decide/evolve (``phoenix_gateway.config.monitors``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.monitors import (
+    CreateMonitor,
+    DeleteMonitor,
+    MonitorCommand,
+    MonitorCreated,
+    MonitorDeleted,
+    MonitorPaused,
+    MonitorResumed,
+    MonitorSpec,
+    MonitorUpdated,
+    PauseMonitor,
+    ResumeMonitor,
+    UpdateMonitor,
+)
+from phoenix_gateway.config.monitors import Context, MonitorState, decide, evolve
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+ORG = "org-1"
+OTHER_ORG = "org-2"
+MONITOR = "monitor-1"
+
+
+def spec(**changes: object) -> MonitorSpec:
+    fields: dict[str, object] = {
+        "name": "site",
+        "type": "http",
+        "url": "https://example.com/health",
+        "interval": 60,
+        "timeout": 10.0,
+    }
+    fields.update(changes)
+    return MonitorSpec(**fields)  # type: ignore[arg-type]
+
+
+def ctx(event_id: str = "event-1", min_interval: int = 30) -> Context:
+    return Context(aggregate_id=MONITOR, event_id=event_id, now=NOW, min_interval=min_interval)
+
+
+def create(**changes: object) -> CreateMonitor:
+    return CreateMonitor(organization_id=ORG, spec=spec(**changes))
+
+
+def run(*commands: MonitorCommand) -> tuple[MonitorState, list[Event] | Rejected]:
+    """Decide each command against the state folded so far; the last decision is returned."""
+    state = MonitorState()
+    decision: list[Event] | Rejected = []
+    for index, command in enumerate(commands):
+        decision = decide(state, command, ctx(f"event-{index + 1}"))
+        if isinstance(decision, list):
+            for event in decision:
+                state = evolve(state, event)
+    return state, decision
+
+
+def rejected(decision: object) -> Rejected:
+    assert isinstance(decision, Rejected), decision
+    return decision
+
+
+# --- create ---------------------------------------------------------------------------
+
+
+def test_a_valid_create_produces_one_monitor_created_event() -> None:
+    command = CreateMonitor(organization_id=ORG, spec=spec(), correlation_id="corr-1")
+    decision = decide(MonitorState(), command, ctx())
+    assert decision == [
+        MonitorCreated(
+            event_id="event-1",
+            aggregate_id=MONITOR,
+            aggregate_version=1,
+            occurred_at=NOW,
+            organization_id=ORG,
+            correlation_id="corr-1",
+            spec=spec(),
+        )
+    ]
+
+
+INVALID = [
+    ("interval-below-minimum", {"interval": 10, "timeout": 5.0}, "interval"),
+    ("interval-zero", {"interval": 0, "timeout": 5.0}, "interval"),
+    ("timeout-equal-to-interval", {"interval": 60, "timeout": 60.0}, "timeout"),
+    ("timeout-longer-than-interval", {"interval": 60, "timeout": 90.0}, "timeout"),
+    ("ftp-url", {"url": "ftp://example.com/file"}, "url"),
+    ("file-url", {"url": "file:///etc/passwd"}, "url"),
+    ("javascript-url", {"url": "javascript:alert(1)"}, "url"),
+    ("no-scheme", {"url": "example.com"}, "url"),
+    ("empty-url", {"url": ""}, "url"),
+    ("no-host", {"url": "http://"}, "url"),
+    ("user-and-password-in-url", {"url": "https://admin:hunter2@example.com/"}, "url"),
+    ("user-only-in-url", {"url": "https://admin@example.com/"}, "url"),
+    ("bad-port", {"url": "https://example.com:99999/"}, "url"),
+    ("non-numeric-port", {"url": "https://example.com:http/"}, "url"),
+    ("empty-host-label", {"url": "https://example..com/"}, "url"),
+    ("overlong-host-label", {"url": f"https://{'a' * 64}.com/"}, "url"),
+    ("keyword-monitor-url-checked-too", {"type": "keyword", "url": "gopher://x"}, "url"),
+    ("json-monitor-url-checked-too", {"type": "json", "url": "ftp://x"}, "url"),
+    ("status-below-100", {"accepted_status_codes": ["99"]}, "accepted_status_codes"),
+    ("status-above-599", {"accepted_status_codes": ["600"]}, "accepted_status_codes"),
+    ("status-zero", {"accepted_status_codes": ["0"]}, "accepted_status_codes"),
+    ("inverted-range", {"accepted_status_codes": ["300-200"]}, "accepted_status_codes"),
+    ("range-end-above-599", {"accepted_status_codes": ["200-600"]}, "accepted_status_codes"),
+    ("one-bad-among-good", {"accepted_status_codes": ["200", "1000"]}, "accepted_status_codes"),
+    ("failure-threshold-zero", {"failure_threshold": 0}, "failure_threshold"),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"), [row[1:] for row in INVALID], ids=[row[0] for row in INVALID]
+)
+def test_create_rejects_an_invalid_spec_naming_the_field(
+    changes: dict[str, object], field: str
+) -> None:
+    rejection = rejected(decide(MonitorState(), create(**changes), ctx(min_interval=30)))
+    assert (rejection.code, rejection.field) == ("invalid", field)
+    assert rejection.message
+
+
+def test_the_interval_rejection_states_the_minimum() -> None:
+    rejection = rejected(decide(MonitorState(), create(interval=20), ctx(min_interval=45)))
+    assert "45" in rejection.message
+
+
+VALID = [
+    ("interval-at-minimum", {"interval": 30, "timeout": 29.9}),
+    ("plain-http", {"url": "http://example.com"}),
+    ("ip-literal-host", {"url": "http://93.184.216.34:8080/x"}),
+    ("ipv6-literal-host", {"url": "http://[2606:4700:4700::1111]/"}),
+    ("status-range-bounds", {"accepted_status_codes": ["100-599"]}),
+    ("several-status-codes", {"accepted_status_codes": ["200-299", "301", "404"]}),
+    ("one-status-range", {"accepted_status_codes": ["200-200"]}),
+    ("thresholds-of-one", {"failure_threshold": 1, "recovery_threshold": 1}),
+    ("tcp-monitor-has-no-http-url", {"type": "tcp", "url": "example.com:5432"}),
+]
+
+
+@pytest.mark.parametrize("changes", [row[1] for row in VALID], ids=[row[0] for row in VALID])
+def test_create_accepts_a_valid_spec(changes: dict[str, object]) -> None:
+    decision = decide(MonitorState(), create(**changes), ctx(min_interval=30))
+    assert isinstance(decision, list)
+    assert [type(event) for event in decision] == [MonitorCreated]
+
+
+@pytest.mark.parametrize("code", ["2xx", "", "abc-def"])
+def test_create_rejects_a_non_numeric_status_code_as_invalid(code: str) -> None:
+    rejection = rejected(decide(MonitorState(), create(accepted_status_codes=[code]), ctx()))
+    assert (rejection.code, rejection.field) == ("invalid", "accepted_status_codes")
+
+
+def test_a_zero_recovery_threshold_is_rejected_naming_recovery_threshold() -> None:
+    rejection = rejected(decide(MonitorState(), create(recovery_threshold=0), ctx()))
+    assert (rejection.code, rejection.field) == ("invalid", "recovery_threshold")
+
+
+def test_creating_an_existing_monitor_is_a_conflict() -> None:
+    _, decision = run(create(), create())
+    assert rejected(decision).code == "conflict"
+
+
+# --- the lifecycle --------------------------------------------------------------------
+
+
+def test_a_monitor_can_be_paused_resumed_updated_and_deleted_in_order() -> None:
+    state = MonitorState()
+    commands: list[MonitorCommand] = [
+        create(),
+        PauseMonitor(organization_id=ORG, monitor_id=MONITOR),
+        ResumeMonitor(organization_id=ORG, monitor_id=MONITOR),
+        UpdateMonitor(organization_id=ORG, monitor_id=MONITOR, spec=spec(interval=120)),
+        DeleteMonitor(organization_id=ORG, monitor_id=MONITOR),
+    ]
+    produced: list[Event] = []
+    for index, command in enumerate(commands):
+        decision = decide(state, command, ctx(f"event-{index + 1}"))
+        assert isinstance(decision, list)
+        for event in decision:
+            state = evolve(state, event)
+        produced.extend(decision)
+    assert [type(event) for event in produced] == [
+        MonitorCreated,
+        MonitorPaused,
+        MonitorResumed,
+        MonitorUpdated,
+        MonitorDeleted,
+    ]
+    assert [event.aggregate_version for event in produced] == [1, 2, 3, 4, 5]
+    assert {event.aggregate_id for event in produced} == {MONITOR}
+    assert {event.organization_id for event in produced} == {ORG}
+    assert state.deleted
+    assert state.spec is not None
+    assert state.spec.interval == 120
+
+
+def test_pausing_twice_produces_no_second_event() -> None:
+    state, _ = run(create(), PauseMonitor(organization_id=ORG, monitor_id=MONITOR))
+    assert state.paused
+    assert decide(state, PauseMonitor(organization_id=ORG, monitor_id=MONITOR), ctx()) == []
+
+
+def test_resuming_a_monitor_that_is_not_paused_produces_no_event() -> None:
+    _, decision = run(create(), ResumeMonitor(organization_id=ORG, monitor_id=MONITOR))
+    assert decision == []
+
+
+def test_resuming_a_paused_monitor_unpauses_it() -> None:
+    state, decision = run(
+        create(),
+        PauseMonitor(organization_id=ORG, monitor_id=MONITOR),
+        ResumeMonitor(organization_id=ORG, monitor_id=MONITOR),
+    )
+    assert [type(event) for event in decision] == [MonitorResumed]  # type: ignore[union-attr]
+    assert not state.paused
+
+
+def test_an_update_is_validated_like_a_create() -> None:
+    _, decision = run(
+        create(),
+        UpdateMonitor(
+            organization_id=ORG, monitor_id=MONITOR, spec=spec(url="https://u:p@example.com/")
+        ),
+    )
+    assert rejected(decision).field == "url"
+
+
+def test_an_update_replaces_the_spec() -> None:
+    new = spec(name="renamed", interval=300, regions=["eu", "us"])
+    state, decision = run(
+        create(), UpdateMonitor(organization_id=ORG, monitor_id=MONITOR, spec=new)
+    )
+    assert isinstance(decision, list)
+    assert isinstance(decision[0], MonitorUpdated)
+    assert decision[0].spec == new
+    assert state.spec == new
+
+
+OTHERS: list[tuple[str, MonitorCommand]] = [
+    ("update", UpdateMonitor(organization_id=OTHER_ORG, monitor_id=MONITOR, spec=spec())),
+    ("pause", PauseMonitor(organization_id=OTHER_ORG, monitor_id=MONITOR)),
+    ("resume", ResumeMonitor(organization_id=OTHER_ORG, monitor_id=MONITOR)),
+    ("delete", DeleteMonitor(organization_id=OTHER_ORG, monitor_id=MONITOR)),
+]
+
+
+@pytest.mark.parametrize("command", [c for _, c in OTHERS], ids=[n for n, _ in OTHERS])
+def test_another_organizations_monitor_is_not_found(command: MonitorCommand) -> None:
+    state, _ = run(create(), PauseMonitor(organization_id=ORG, monitor_id=MONITOR))
+    assert rejected(decide(state, command, ctx())).code == "not_found"
+
+
+MINE = [
+    ("update", UpdateMonitor(organization_id=ORG, monitor_id=MONITOR, spec=spec())),
+    ("pause", PauseMonitor(organization_id=ORG, monitor_id=MONITOR)),
+    ("resume", ResumeMonitor(organization_id=ORG, monitor_id=MONITOR)),
+    ("delete", DeleteMonitor(organization_id=ORG, monitor_id=MONITOR)),
+]
+
+
+@pytest.mark.parametrize("command", [c for _, c in MINE], ids=[n for n, _ in MINE])
+def test_a_monitor_that_never_existed_is_not_found(command: MonitorCommand) -> None:
+    assert rejected(decide(MonitorState(), command, ctx())).code == "not_found"
+
+
+@pytest.mark.parametrize("command", [c for _, c in MINE], ids=[n for n, _ in MINE])
+def test_a_deleted_monitor_is_not_found(command: MonitorCommand) -> None:
+    state, _ = run(create(), DeleteMonitor(organization_id=ORG, monitor_id=MONITOR))
+    assert state.deleted
+    assert rejected(decide(state, command, ctx())).code == "not_found"
+
+
+def test_a_deleted_monitor_cannot_be_created_again_under_the_same_id() -> None:
+    state, _ = run(create(), DeleteMonitor(organization_id=ORG, monitor_id=MONITOR))
+    assert rejected(decide(state, create(), ctx())).code == "conflict"

@@ -1,0 +1,165 @@
+"""Which status changes alert, and which rules they reach (``phoenix_notifier.rules``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.notifications import AlertRuleSpec
+from phoenix_notifier.rules import alert_event_of, delivery_key, rule_matches
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def change(previous: str, status: str) -> MonitorStatusChanged:
+    return MonitorStatusChanged(
+        event_id="event-1",
+        aggregate_id="monitor-1",
+        aggregate_version=2,
+        occurred_at=NOW,
+        organization_id="org-1",
+        monitor_id="monitor-1",
+        status=status,  # type: ignore[arg-type]
+        previous=previous,  # type: ignore[arg-type]
+        reason="timeout: the request timed out",
+        result_id="result-1",
+        checked_at=NOW,
+    )
+
+
+ALERTS = [
+    ("up", "down", "down"),
+    ("pending", "down", "down"),
+    ("degraded", "down", "down"),
+    ("down", "up", "recovered"),
+    ("pending", "up", None),
+    ("up", "degraded", "degraded"),
+    ("pending", "degraded", "degraded"),
+    ("degraded", "up", None),
+    ("up", "paused", None),
+    ("down", "paused", None),
+    ("paused", "up", None),
+    ("up", "maintenance", None),
+    ("maintenance", "up", None),
+    ("up", "pending", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("previous", "status", "alert"), ALERTS, ids=[f"{p}-to-{s}" for p, s, _ in ALERTS]
+)
+def test_a_status_change_maps_to_an_alert_event(
+    previous: str, status: str, alert: str | None
+) -> None:
+    assert alert_event_of(change(previous, status)) == alert
+
+
+def rule(**changes: object) -> AlertRuleSpec:
+    fields: dict[str, object] = {
+        "name": "page me",
+        "event": "down",
+        "notification_channel_ids": ["channel-1"],
+    }
+    fields.update(changes)
+    return AlertRuleSpec(**fields)  # type: ignore[arg-type]
+
+
+MATCHES = [
+    ("scope-all-matches-any-monitor", rule(), "down", "monitor-9", [], True),
+    ("other-event-does-not-match", rule(event="recovered"), "down", "monitor-1", [], False),
+    ("recovered-rule-matches-recovery", rule(event="recovered"), "recovered", "m", [], True),
+    ("inactive-rule-never-matches", rule(is_active=False), "down", "monitor-1", [], False),
+    (
+        "listed-monitor-matches",
+        rule(scope="monitors", monitor_ids=["monitor-1", "monitor-2"]),
+        "down",
+        "monitor-2",
+        [],
+        True,
+    ),
+    (
+        "unlisted-monitor-does-not-match",
+        rule(scope="monitors", monitor_ids=["monitor-1"]),
+        "down",
+        "monitor-3",
+        ["tag-1"],
+        False,
+    ),
+    (
+        "monitor-scope-ignores-tags",
+        rule(scope="monitors", monitor_ids=["monitor-1"], tag_ids=["tag-1"]),
+        "down",
+        "monitor-3",
+        ["tag-1"],
+        False,
+    ),
+    (
+        "shared-tag-matches",
+        rule(scope="tags", tag_ids=["prod", "eu"]),
+        "down",
+        "monitor-1",
+        ["staging", "eu"],
+        True,
+    ),
+    (
+        "no-shared-tag-does-not-match",
+        rule(scope="tags", tag_ids=["prod"]),
+        "down",
+        "monitor-1",
+        ["staging"],
+        False,
+    ),
+    (
+        "untagged-monitor-does-not-match-tag-scope",
+        rule(scope="tags", tag_ids=["prod"]),
+        "down",
+        "monitor-1",
+        [],
+        False,
+    ),
+    (
+        "tag-scope-ignores-monitor-ids",
+        rule(scope="tags", tag_ids=["prod"], monitor_ids=["monitor-1"]),
+        "down",
+        "monitor-1",
+        [],
+        False,
+    ),
+    (
+        "inactive-listed-monitor-does-not-match",
+        rule(scope="monitors", monitor_ids=["monitor-1"], is_active=False),
+        "down",
+        "monitor-1",
+        [],
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "event", "monitor_id", "tag_ids", "matches"),
+    [row[1:] for row in MATCHES],
+    ids=[row[0] for row in MATCHES],
+)
+def test_a_rule_matches_by_event_activity_and_scope(
+    spec: AlertRuleSpec, event: str, monitor_id: str, tag_ids: list[str], matches: bool
+) -> None:
+    assert rule_matches(spec, event, monitor_id, tag_ids) is matches  # type: ignore[arg-type]
+
+
+def test_the_delivery_key_joins_cause_rule_and_channel() -> None:
+    assert delivery_key("event-1", "rule-1", "channel-1") == "event-1:rule-1:channel-1"
+
+
+def test_the_delivery_key_is_stable_and_distinct_per_rule_and_channel() -> None:
+    keys = {
+        delivery_key(cause, rule_id, channel)
+        for cause in ("event-1", "event-2")
+        for rule_id in ("rule-1", "rule-2")
+        for channel in ("channel-1", "channel-2")
+    }
+    assert len(keys) == 8
+    assert delivery_key("event-1", "rule-1", "channel-1") == delivery_key(
+        "event-1", "rule-1", "channel-1"
+    )
