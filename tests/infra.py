@@ -4,6 +4,7 @@ For each of NATS, PostgreSQL and Redis: the ``PHOENIX_*_URL`` variable when
 set, else the usual local port when something answers there, else a real
 server started from wheels (``phoenix_devstack``) in a temporary folder. So
 ``uv run pytest`` passes on a machine with nothing running.
+``PHOENIX_TEST_SERVERS=embedded`` forces the embedded servers.
 
 Isolation: a random namespace (every subject, stream and consumer is prefixed
 with it, Redis keys too) and a database of our own, dropped at the end. A
@@ -52,8 +53,12 @@ class ServerPool:
     def resolve(self) -> Servers:
         urls: dict[str, str] = {}
         missing = []
+        # PHOENIX_TEST_SERVERS=embedded ignores URLs and local ports: the fresh-machine path.
+        only_embedded = os.environ.get("PHOENIX_TEST_SERVERS") == "embedded"
         for name, (variable, port, default) in LOCAL.items():
-            if os.environ.get(variable):
+            if only_embedded:
+                missing.append(name)
+            elif os.environ.get(variable):
                 urls[name] = os.environ[variable]
             elif reachable(port):
                 urls[name] = default

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -86,3 +87,48 @@ def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_gateway_exits_non_zero_when_its_port_is_taken(
+    servers: Servers, namespace: str, database_url: str
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = run_service(
+            "gateway",
+            {
+                "PHOENIX_NATS_URL": servers.nats_url,
+                "PHOENIX_DATABASE_URL": database_url,
+                "PHOENIX_REDIS_URL": servers.redis_url,
+                "PHOENIX_NAMESPACE": namespace,
+                "PHOENIX_GATEWAY_PORT": str(port),
+            },
+        )
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "PHOENIX_GATEWAY_PORT" in stderr.decode()
+
+
+def test_phoenix_dev_refuses_a_taken_gateway_port_before_starting_anything(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "phoenix_cli", "dev"],
+            env={**os.environ, "PHOENIX_GATEWAY_PORT": str(port)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"port {port} is taken" in result.stderr
+    assert not (tmp_path / ".phoenix").exists()  # no server was started

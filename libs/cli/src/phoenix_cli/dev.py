@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -34,10 +35,16 @@ def run_dev(args: argparse.Namespace) -> int:
 
 async def _dev(data_dir: Path) -> int:
     started = time.monotonic()
+    gateway_port = int(os.environ.get("PHOENIX_GATEWAY_PORT", "8080"))
+    if not _port_free(gateway_port):
+        print(
+            f"phoenix: port {gateway_port} is taken; set PHOENIX_GATEWAY_PORT to a free port",
+            file=sys.stderr,
+        )
+        return 1
     stack, env = await _servers(data_dir)
     try:
         env.setdefault("PHOENIX_LOG_FORMAT", "console")
-        gateway_port = int(env.get("PHOENIX_GATEWAY_PORT", "8080"))
         processes = _spawn_all(env, gateway_port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -88,6 +95,15 @@ async def _servers(data_dir: Path):  # type: ignore[no-untyped-def]
     for name in missing:
         env[wanted[name]] = urls[name]
     return stack, env
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _spawn_all(env: dict[str, str], gateway_port: int) -> list[ServiceProcess]:

@@ -46,6 +46,7 @@ class Runtime:
         self._on_stop: list[Callable[[], Awaitable[Any]]] = []
         self._on_stopping: list[Callable[[], Awaitable[Any]]] = []
         self._stopping = asyncio.Event()
+        self._failure: str | None = None
         self._health: HealthServer | None = None
 
     # --- wiring --------------------------------------------------------------
@@ -101,8 +102,18 @@ class Runtime:
         log.info("service.started")
         await self._stopping.wait()
         await self.stop()
+        if self._failure is not None:
+            raise SystemExit(1)
 
     def request_stop(self) -> None:
+        self._stopping.set()
+
+    def fail(self, reason: str) -> None:
+        """Something the service cannot run without has ended: stop, exit non-zero."""
+        if self._stopping.is_set():
+            return
+        log.error("service.failed", reason=reason)
+        self._failure = reason
         self._stopping.set()
 
     async def stop(self) -> None:
@@ -134,6 +145,8 @@ class Runtime:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._stopping.is_set():
+                    return  # its connection is being drained: the end, not a crash
                 log.exception("service.task_crashed", task=name, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)

@@ -113,7 +113,20 @@ async def serve(settings: GatewaySettings) -> None:
             proxy_headers=False,
         )
     )
-    http = asyncio.create_task(server.serve(), name="http")
+
+    async def serve_http() -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn's way of saying it could not bind
+            await server.serve()
+
+    http = asyncio.create_task(serve_http(), name="http")
+
+    def http_ended(_: asyncio.Task[None]) -> None:
+        runtime.fail(
+            f"the HTTP server on {settings.gateway_host}:{settings.gateway_port} stopped"
+            " (is the port taken? set PHOENIX_GATEWAY_PORT)"
+        )
+
+    http.add_done_callback(http_ended)
 
     async def stop_http() -> None:
         # Stop accepting, let in-flight requests finish, then the rest stops.

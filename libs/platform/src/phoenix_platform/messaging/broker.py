@@ -8,6 +8,12 @@ from fast_depends.msgspec import MsgSpecSerializer
 from faststream.nats import NatsBroker
 
 
+def _quiet_logger() -> logging.Logger:
+    logger = logging.getLogger("phoenix.faststream")
+    logger.setLevel(logging.WARNING)
+    return logger
+
+
 def create_broker(nats_url: str, service: str) -> NatsBroker:
     # Without the msgspec serializer faststream 0.7 tries pydantic on Structs
     # and fails with PydanticSerializationError.
@@ -18,6 +24,8 @@ def create_broker(nats_url: str, service: str) -> NatsBroker:
         graceful_timeout=15.0,
         max_reconnect_attempts=-1,
         connect_timeout=5,
-        # Per-message "Received/Processed" lines are debug noise next to our own logs.
+        # faststream narrates every message and task at INFO; our own key/value
+        # lines say what matters, so its logger only speaks up for warnings.
+        logger=_quiet_logger(),
         log_level=logging.DEBUG,
     )
