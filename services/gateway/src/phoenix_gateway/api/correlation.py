@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import bind_correlation
@@ -15,7 +16,7 @@ _SANE = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(HEADER, b"")
