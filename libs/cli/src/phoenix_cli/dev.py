@@ -45,6 +45,8 @@ async def _dev(data_dir: Path) -> int:
     stack, env = await _servers(data_dir)
     try:
         env.setdefault("PHOENIX_LOG_FORMAT", "console")
+        # The dev API is plain http on loopback: a Secure cookie would never come back.
+        env.setdefault("PHOENIX_COOKIE_SECURE", "false")
         processes = _spawn_all(env, gateway_port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

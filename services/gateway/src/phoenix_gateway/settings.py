@@ -23,9 +23,9 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     cookie_secure: Annotated[
         bool,
         msgspec.Meta(
-            description="Mark the session cookie Secure (turn off only for plain-http dev)"
+            description="Mark the session cookie Secure (phoenix dev turns it off: plain http)"
         ),
-    ] = False
+    ] = True
     max_body_bytes: Annotated[
         int, msgspec.Meta(ge=1024, description="Largest request body accepted, bytes")
     ] = 1_048_576
