@@ -52,3 +52,6 @@ class CheckCompleted(Message, frozen=True, kw_only=True, tag="check_completed"):
     status_code: int | None = None
     error_class: str | None = None
     message: str = ""
+    body_excerpt: str = ""  # at most 1 KiB, for the user to see what the target said
+    cert_expires_at: datetime | None = None  # every TLS check reports it
+    cert_issuer: str | None = None

@@ -12,6 +12,9 @@ MONITOR = "monitor"
 
 MonitorType = Literal["http", "keyword", "json", "tls", "tcp", "dns", "ping", "push"]
 MonitorStatus = Literal["pending", "up", "degraded", "down", "maintenance", "paused"]
+KeywordMode = Literal["contains", "not_contains"]
+JsonOperator = Literal["==", "!=", "<", ">", "contains"]
+DnsRecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 
 
 class MonitorSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +35,21 @@ class MonitorSpec(msgspec.Struct, frozen=True, kw_only=True):
     failure_threshold: int = 3
     recovery_threshold: int = 2
     tag_ids: list[str] = msgspec.field(default_factory=list)
+    # http-family options
+    basic_auth_user: str | None = None
+    basic_auth_password: str | None = None
+    keyword: str = ""
+    keyword_mode: KeywordMode = "contains"
+    keyword_case_sensitive: bool = False
+    json_path: str = ""
+    json_operator: JsonOperator = "=="
+    expected_value: str = ""
+    # host-based checks (tcp, tls, dns, ping): ``hostname`` and ``port``
+    hostname: str = ""
+    port: int | None = None
+    dns_record_type: DnsRecordType = "A"
+    dns_resolver: str = ""
+    expected_values: list[str] = msgspec.field(default_factory=list)
 
 
 class MonitorCreated(Event, frozen=True, kw_only=True, tag="monitor.created"):

@@ -8,23 +8,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
-from phoenix_platform.netguard import NetGuard
 
-from phoenix_executor.checks.http import run_http
-from phoenix_executor.checks.outcome import Outcome
+from phoenix_executor.checks.base import CheckContext, Outcome
+from phoenix_executor.checks.registry import CHECKS
 
 log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class ExecutorDeps:
-    client: httpx.AsyncClient
-    insecure_client: httpx.AsyncClient  # for monitors with ignore_tls_errors
-    guard: NetGuard
+    checks: CheckContext
     publish: Callable[[CheckCompleted], Awaitable[None]]
 
 
@@ -57,12 +53,12 @@ async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
 async def run_check(job: CheckJob, deps: ExecutorDeps) -> Outcome:
     spec = job.spec
     started = time.perf_counter()
-    if spec.type not in ("http",):
+    check = CHECKS.get(spec.type)
+    if check is None:
         return Outcome(outcome="skipped", message=f"check type {spec.type!r} is not supported yet")
-    client = deps.insecure_client if spec.ignore_tls_errors else deps.client
     try:
         # The monitor's timeout bounds the whole check, redirects included.
         async with asyncio.timeout(spec.timeout):
-            return await run_http(spec, client, deps.guard)
+            return await check.run(spec, deps.checks)
     except TimeoutError:
         return Outcome.down("timeout", f"no answer within {spec.timeout:g} s", started)

@@ -10,6 +10,7 @@ from phoenix_platform.messaging.work import work_consumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
+from phoenix_executor.checks.base import CheckContext
 from phoenix_executor.handlers import ExecutorDeps, handle_job
 from phoenix_executor.settings import ExecutorSettings
 
@@ -38,14 +39,14 @@ async def serve(settings: ExecutorSettings) -> None:
             headers={"Nats-Msg-Id": result.job_id},
         )
 
-    deps = ExecutorDeps(
+    checks = CheckContext(
+        guard=NetGuard(parse_networks(settings.allow_private_targets)),
         client=http_client(verify=True, concurrency=settings.concurrency),
         insecure_client=http_client(verify=False, concurrency=settings.concurrency),
-        guard=NetGuard(parse_networks(settings.allow_private_targets)),
-        publish=publish,
     )
-    runtime.on_stop(deps.client.aclose)
-    runtime.on_stop(deps.insecure_client.aclose)
+    runtime.on_stop(checks.client.aclose)
+    runtime.on_stop(checks.insecure_client.aclose)
+    deps = ExecutorDeps(checks=checks, publish=publish)
     work_consumer(
         runtime.broker,
         subjects=runtime.subjects,

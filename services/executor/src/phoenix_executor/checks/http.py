@@ -10,7 +10,7 @@ from phoenix_contracts.monitors import MonitorSpec
 from phoenix_platform.netguard import NetGuard, TargetRefused
 from phoenix_platform.outbound import fetch
 
-from phoenix_executor.checks.outcome import Outcome
+from phoenix_executor.checks.base import CheckContext, Outcome
 
 # Compressed bodies are never inflated here: a gzip bomb costs only its size.
 DEFAULT_HEADERS = {"User-Agent": "Phoenix-Uptime/0.1", "Accept-Encoding": "identity"}
@@ -22,6 +22,14 @@ def status_accepted(code: int, accepted: list[str]) -> bool:
         if int(low) <= code <= int(high or low):
             return True
     return False
+
+
+class HttpCheck:
+    type = "http"
+
+    async def run(self, spec: MonitorSpec, ctx: CheckContext) -> Outcome:
+        client = ctx.insecure_client if spec.ignore_tls_errors else ctx.client
+        return await run_http(spec, client, ctx.guard)
 
 
 async def run_http(spec: MonitorSpec, client: httpx.AsyncClient, guard: NetGuard) -> Outcome:
