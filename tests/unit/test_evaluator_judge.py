@@ -8,7 +8,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from phoenix_contracts.checks import CheckCompleted
-from phoenix_evaluator.judge import Change, Health, Thresholds, judge
+from phoenix_evaluator.judge import Change, Health, Policy, RegionState
+from phoenix_evaluator.judge import judge as judge_all
+
+
+def Thresholds(failure: int, recovery: int) -> Policy:
+    """A single-region policy with flapping out of the way: these tables test thresholds."""
+    return Policy(failure=failure, recovery=recovery, flap_changes=10**6)
+
+
+def judge(health: Health, result: CheckCompleted, policy: Policy) -> tuple[Health, Change | None]:
+    """The status change a result causes, if any (other decisions are tested elsewhere)."""
+    health, decisions = judge_all(health, result, policy, "incident-1")
+    changes = [d for d in decisions if isinstance(d, Change)]
+    return health, changes[0] if changes else None
+
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 OUTCOMES = {"U": "up", "D": "down", "S": "skipped"}
@@ -97,17 +111,30 @@ def test_it_follows_the_status_rules(
 
 def test_it_goes_down_only_after_three_consecutive_failures() -> None:
     health, changes = play("UDD")
-    assert (health.status, health.failures, changes) == ("up", 2, ["pending->up"])
+    assert (health.status, health.regions.get("default", RegionState()).failures, changes) == (
+        "up",
+        2,
+        ["pending->up"],
+    )
     health, change = judge(health, result("down", 1000), Thresholds(3, 2))
-    assert change == Change(status="down", previous="up", reason="down")
+    assert change is not None
+    assert (change.status, change.previous, change.reason) == ("down", "up", "down")
+    assert change.opens_incident
     assert health.status == "down"
 
 
 def test_a_success_resets_the_failure_streak_and_a_failure_resets_the_success_streak() -> None:
     health, _ = play("UDDU")
-    assert (health.failures, health.successes) == (0, 1)
+    assert (
+        health.regions.get("default", RegionState()).failures,
+        health.regions.get("default", RegionState()).successes,
+    ) == (0, 1)
     health, _ = play("DDDUD")
-    assert (health.status, health.failures, health.successes) == ("down", 1, 0)
+    assert (
+        health.status,
+        health.regions.get("default", RegionState()).failures,
+        health.regions.get("default", RegionState()).successes,
+    ) == ("down", 1, 0)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +168,7 @@ def test_a_skipped_result_changes_nothing_at_all() -> None:
 def test_a_skipped_result_does_not_advance_the_last_applied_due_time() -> None:
     health, _ = judge(Health(), result("up", 10), Thresholds(1, 1))
     health, _ = judge(health, result("skipped", 20), Thresholds(1, 1))
-    assert health.last_due_at == T0 + timedelta(seconds=10)
+    assert health.regions.get("default", RegionState()).last_due_at == T0 + timedelta(seconds=10)
     health, change = judge(health, result("down", 15), Thresholds(1, 1))
     assert change is not None
     assert change.status == "down"
@@ -176,7 +203,7 @@ def test_a_newer_result_after_an_ignored_stale_one_still_counts() -> None:
     thresholds = Thresholds(failure=2, recovery=1)
     health, _ = play("UD", 2, 1)  # up, one failure at second 60
     health, change = judge(health, result("down", 45), thresholds)  # stale: dropped
-    assert (change, health.failures) == (None, 1)
+    assert (change, health.regions.get("default", RegionState()).failures) == (None, 1)
     health, change = judge(health, result("down", 90), thresholds)
     assert change is not None
     assert change.status == "down"
@@ -228,15 +255,22 @@ def test_property_the_state_machine_never_breaks_its_rules(
     for (outcome, at), want in zip(steps, expected, strict=True):
         before = health
         health, change = judge(health, result(outcome, at), thresholds)
-        stale = before.last_due_at is not None and result(outcome, at).due_at <= before.last_due_at
+        stale = (
+            before.regions.get("default", RegionState()).last_due_at is not None
+            and result(outcome, at).due_at
+            <= before.regions.get("default", RegionState()).last_due_at
+        )
         if outcome == "skipped" or stale:
             assert change is None
             assert health == before
         else:
             applied.append(outcome)
-        if before.last_due_at is not None:
-            assert health.last_due_at is not None
-            assert health.last_due_at >= before.last_due_at
+        if before.regions.get("default", RegionState()).last_due_at is not None:
+            assert health.regions.get("default", RegionState()).last_due_at is not None
+            assert (
+                health.regions.get("default", RegionState()).last_due_at
+                >= before.regions.get("default", RegionState()).last_due_at
+            )
         if change is None:
             assert health.status == before.status
         else:

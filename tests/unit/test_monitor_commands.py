@@ -138,7 +138,10 @@ VALID = [
     ("several-status-codes", {"accepted_status_codes": ["200-299", "301", "404"]}),
     ("one-status-range", {"accepted_status_codes": ["200-200"]}),
     ("thresholds-of-one", {"failure_threshold": 1, "recovery_threshold": 1}),
-    ("tcp-monitor-has-no-http-url", {"type": "tcp", "url": "example.com:5432"}),
+    (
+        "tcp-monitor-has-no-http-url",
+        {"type": "tcp", "url": "", "hostname": "example.com", "port": 5432},
+    ),
 ]
 
 
@@ -278,3 +281,53 @@ def test_a_deleted_monitor_is_not_found(command: MonitorCommand) -> None:
 def test_a_deleted_monitor_cannot_be_created_again_under_the_same_id() -> None:
     state, _ = run(create(), DeleteMonitor(organization_id=ORG, monitor_id=MONITOR))
     assert rejected(decide(state, create(), ctx())).code == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"type": "keyword", "keyword": ""}, "keyword"),
+        ({"type": "json", "json_path": ""}, "json_path"),
+        ({"type": "tcp", "hostname": "db.example.com", "port": None}, "port"),
+        ({"type": "tcp", "hostname": "", "port": 5432}, "hostname"),
+        ({"type": "dns", "hostname": "bad host!"}, "hostname"),
+        ({"type": "ping", "hostname": ""}, "hostname"),
+        ({"type": "dns", "hostname": "example.com", "dns_resolver": "dns.google"}, "dns_resolver"),
+        ({"quorum": 2}, "quorum"),
+        ({"retry_interval": 60}, "retry_interval"),
+    ],
+    ids=[
+        "keyword-empty",
+        "json-no-path",
+        "tcp-no-port",
+        "tcp-no-host",
+        "dns-bad-host",
+        "ping-no-host",
+        "resolver-not-an-ip",
+        "quorum-over-regions",
+        "retry-not-shorter",
+    ],
+)
+def test_each_check_type_is_refused_without_what_it_needs(
+    changes: dict[str, object], field: str
+) -> None:
+    rejected = decide(MonitorState(), create(**changes), ctx())
+    assert isinstance(rejected, Rejected)
+    assert rejected.field == field
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": "tcp", "hostname": "db.example.com", "port": 5432},
+        {"type": "tls", "hostname": "", "url": "https://example.com"},
+        {"type": "dns", "hostname": "example.com", "dns_resolver": "9.9.9.9:53"},
+        {"type": "ping", "hostname": "2001:db8::1"},
+        {"type": "keyword", "keyword": "Welcome"},
+    ],
+    ids=["tcp", "tls-by-url", "dns-with-resolver", "ping-v6", "keyword"],
+)
+def test_each_check_type_is_accepted_with_what_it_needs(changes: dict[str, object]) -> None:
+    events = decide(MonitorState(), create(**changes), ctx())
+    assert isinstance(events, list)
+    assert len(events) == 1

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
-from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.base import Envelope
+from phoenix_contracts.health import (
+    CertificateExpiring,
+    MonitorFlappingChanged,
+    MonitorStatusChanged,
+)
 from phoenix_contracts.notifications import AlertRuleSpec
 from phoenix_notifier.rules import alert_event_of, delivery_key, rule_matches
 
@@ -163,3 +169,60 @@ def test_the_delivery_key_is_stable_and_distinct_per_rule_and_channel() -> None:
     assert delivery_key("event-1", "rule-1", "channel-1") == delivery_key(
         "event-1", "rule-1", "channel-1"
     )
+
+
+def _envelope() -> Envelope:
+    return Envelope(
+        event_id="e1",
+        aggregate_id="m1",
+        aggregate_version=3,
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        organization_id="o1",
+        correlation_id="",
+    )
+
+
+def test_changes_of_a_flapping_monitor_are_not_alerted_one_by_one() -> None:
+    change = MonitorStatusChanged(
+        **_envelope(),
+        monitor_id="m1",
+        status="down",
+        previous="up",
+        reason="x",
+        result_id="r1",
+        checked_at=datetime(2026, 1, 1, tzinfo=UTC),
+        flapping=True,
+    )
+    assert alert_event_of(change) is None
+
+
+def test_flapping_starts_are_alerted_and_ends_are_not() -> None:
+    started = MonitorFlappingChanged(
+        **_envelope(), monitor_id="m1", flapping=True, changes_in_window=5, window_seconds=600
+    )
+    assert alert_event_of(started) == "flapping"
+    assert alert_event_of(msgspec.structs.replace(started, flapping=False)) is None
+
+
+def test_a_certificate_warning_is_a_certificate_expiring_alert() -> None:
+    warning = CertificateExpiring(
+        **_envelope(),
+        monitor_id="m1",
+        expires_at=datetime(2026, 1, 8, tzinfo=UTC),
+        days_left=7,
+        threshold_days=7,
+    )
+    assert alert_event_of(warning) == "certificate_expiring"
+
+
+def test_a_recovery_into_degraded_is_still_a_recovery() -> None:
+    change = MonitorStatusChanged(
+        **_envelope(),
+        monitor_id="m1",
+        status="degraded",
+        previous="down",
+        reason="slow",
+        result_id="r1",
+        checked_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert alert_event_of(change) == "recovered"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.health import (
+    CertificateExpiring,
+    MonitorFlappingChanged,
+    MonitorStatusChanged,
+)
 from phoenix_contracts.identity import MemberAdded, OrganizationCreated, UserSignedUp
+from phoenix_contracts.incidents import IncidentOpened, IncidentResolved
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
@@ -30,6 +35,10 @@ AnyEvent = (
     | MonitorResumed
     | MonitorDeleted
     | MonitorStatusChanged
+    | MonitorFlappingChanged
+    | CertificateExpiring
+    | IncidentOpened
+    | IncidentResolved
     | ChannelCreated
     | ChannelDeleted
     | AlertRuleCreated

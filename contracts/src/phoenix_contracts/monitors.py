@@ -34,6 +34,10 @@ class MonitorSpec(msgspec.Struct, frozen=True, kw_only=True):
     regions: list[str] = msgspec.field(default_factory=lambda: ["default"])
     failure_threshold: int = 3
     recovery_threshold: int = 2
+    quorum: int = 1  # regions that must agree before the monitor is down
+    degraded_after_ms: int | None = None  # slower successes than this are "degraded"
+    retry_interval: int | None = None  # check this often (s) while a failure is unconfirmed
+    cert_warning_days: list[int] = msgspec.field(default_factory=lambda: [30, 14, 7, 1])
     tag_ids: list[str] = msgspec.field(default_factory=list)
     # http-family options
     basic_auth_user: str | None = None

@@ -1,19 +1,27 @@
-"""Judging one check result and appending the status change it causes."""
+"""Judging one check result and appending what it decides."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from phoenix_contracts.base import Envelope, Event
 from phoenix_contracts.checks import CheckCompleted
-from phoenix_contracts.health import HEALTH, MonitorStatusChanged
+from phoenix_contracts.health import (
+    HEALTH,
+    CertificateExpiring,
+    MonitorFlappingChanged,
+    MonitorStatusChanged,
+)
+from phoenix_contracts.incidents import INCIDENT, IncidentOpened, IncidentResolved
 from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
 
-from phoenix_evaluator.judge import judge
-from phoenix_evaluator.state import EvaluatorState
+from phoenix_evaluator.judge import Change, Decision, FlappingChanged, judge
+from phoenix_evaluator.state import EvaluatorState, Watched
 
 log = get_logger(__name__)
 
@@ -29,6 +37,11 @@ class EvaluatorDeps:
     follower: MemoryFollower
 
 
+def incident_id_for(result: CheckCompleted) -> str:
+    """Derived from the result, so a retry after a crash names the same incident."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"phoenix:incident:{result.result_id}"))
+
+
 async def handle_result(result: CheckCompleted, deps: EvaluatorDeps) -> None:
     watched = deps.state.monitors.get(result.monitor_id)
     if watched is None:
@@ -37,38 +50,122 @@ async def handle_result(result: CheckCompleted, deps: EvaluatorDeps) -> None:
         raise NotYetKnown(result.monitor_id)
     if watched.paused:
         return
-    health, change = judge(watched.health, result, watched.thresholds)
-    if change is None:
-        deps.state.monitors[result.monitor_id] = replace(watched, health=health)
+    health, decisions = judge(watched.health, result, watched.policy, incident_id_for(result))
+    changes = [d for d in decisions if isinstance(d, Change)]
+    for change in changes:
+        # Incidents first: if we crash before the status change is stored, the
+        # redelivered result decides the same change and finds its incident.
+        await record_incident(deps.store, watched, change, result)
+    events = health_events(watched, result, decisions)
+    sequence, version = watched.health_sequence, watched.health_version
+    if events:
+        try:
+            sequence = await deps.store.append(events, watched.health_sequence)
+        except ConcurrencyConflict:
+            # Someone else judged this monitor: catch up with the log, then retry.
+            await deps.follower.wait_for(await deps.store.last_sequence(HEALTH, result.monitor_id))
+            raise
+        version = events[-1].aggregate_version
+    deps.state.monitors[result.monitor_id] = replace(
+        watched, health=health, health_sequence=sequence, health_version=version
+    )
+    for change in changes:
+        log.info(
+            "monitor.status_changed",
+            monitor_id=result.monitor_id,
+            status=change.status,
+            previous=change.previous,
+            reason=change.reason,
+        )
+
+
+def health_events(
+    watched: Watched, result: CheckCompleted, decisions: list[Decision]
+) -> list[Event]:
+    events: list[Event] = []
+    now = datetime.now(UTC)
+    for decision in decisions:
+        envelope = Envelope(
+            event_id=uuid7(),
+            aggregate_id=result.monitor_id,
+            aggregate_version=watched.health_version + len(events) + 1,
+            occurred_at=now,
+            organization_id=watched.organization_id,
+            correlation_id=result.job_id,
+        )
+        match decision:
+            case Change():
+                events.append(
+                    MonitorStatusChanged(
+                        **envelope,
+                        monitor_id=result.monitor_id,
+                        causation_id=result.result_id,
+                        status=decision.status,
+                        previous=decision.previous,
+                        reason=decision.reason,
+                        result_id=result.result_id,
+                        checked_at=result.finished_at,
+                        region=decision.region,
+                        flapping=decision.flapping,
+                        incident_id=decision.incident_id,
+                    )
+                )
+            case FlappingChanged():
+                events.append(
+                    MonitorFlappingChanged(
+                        **envelope,
+                        monitor_id=result.monitor_id,
+                        causation_id=result.result_id,
+                        flapping=decision.flapping,
+                        changes_in_window=decision.changes,
+                        window_seconds=int(watched.policy.flap_window.total_seconds()),
+                    )
+                )
+            case _:
+                events.append(
+                    CertificateExpiring(
+                        **envelope,
+                        monitor_id=result.monitor_id,
+                        causation_id=result.result_id,
+                        expires_at=decision.expires_at,
+                        days_left=decision.days_left,
+                        threshold_days=decision.threshold,
+                        issuer=decision.issuer,
+                    )
+                )
+    return events
+
+
+async def record_incident(
+    store: EventStore, watched: Watched, change: Change, result: CheckCompleted
+) -> None:
+    """Open or resolve the incident of a status change (idempotent by event id)."""
+    if change.incident_id is None or not (change.opens_incident or change.resolves_incident):
         return
-    event = MonitorStatusChanged(
-        event_id=uuid7(),
-        aggregate_id=result.monitor_id,
-        aggregate_version=watched.health_version + 1,
-        occurred_at=datetime.now(UTC),
+    envelope = Envelope(
+        event_id=f"{change.incident_id}:{'opened' if change.opens_incident else 'resolved'}",
+        aggregate_id=change.incident_id,
+        aggregate_version=1 if change.opens_incident else 2,
+        occurred_at=result.finished_at,
         organization_id=watched.organization_id,
         correlation_id=result.job_id,
-        causation_id=result.result_id,
-        monitor_id=result.monitor_id,
-        status=change.status,
-        previous=change.previous,
-        reason=change.reason,
-        result_id=result.result_id,
-        checked_at=result.finished_at,
     )
-    try:
-        sequence = await deps.store.append([event], watched.health_sequence)
-    except ConcurrencyConflict:
-        # Someone else judged this monitor: catch up with the log, then retry.
-        await deps.follower.wait_for(await deps.store.last_sequence(HEALTH, result.monitor_id))
-        raise
-    deps.state.monitors[result.monitor_id] = replace(
-        watched, health=health, health_sequence=sequence, health_version=event.aggregate_version
-    )
-    log.info(
-        "monitor.status_changed",
-        monitor_id=result.monitor_id,
-        status=change.status,
-        previous=change.previous,
-        reason=change.reason,
-    )
+    if change.opens_incident:
+        event: Event = IncidentOpened(
+            **envelope,
+            monitor_id=result.monitor_id,
+            title=f"{watched.spec.name} is down",
+            cause=change.reason,
+            started_at=result.finished_at,
+        )
+        expected = 0
+    else:
+        started = change.incident_started_at or result.finished_at
+        event = IncidentResolved(
+            **envelope,
+            monitor_id=result.monitor_id,
+            resolved_at=result.finished_at,
+            duration_seconds=(result.finished_at - started).total_seconds(),
+        )
+        expected = await store.last_sequence(INCIDENT, change.incident_id)
+    await store.append([event], expected)

@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from phoenix_contracts.base import Event
-from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.health import (
+    CertificateExpiring,
+    MonitorFlappingChanged,
+    MonitorStatusChanged,
+)
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
     MonitorPaused,
     MonitorResumed,
     MonitorSpec,
+    MonitorStatus,
     MonitorUpdated,
 )
 
-from phoenix_evaluator.judge import Health, Thresholds
+from phoenix_evaluator.judge import Health, Policy, RegionState, Verdict
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,17 @@ class Watched:
     health_version: int = 0
 
     @property
-    def thresholds(self) -> Thresholds:
-        return Thresholds(
-            failure=self.spec.failure_threshold, recovery=self.spec.recovery_threshold
-        )
+    def policy(self) -> Policy:
+        return Policy.of(self.spec)
+
+
+def _regions_after_restart(spec: MonitorSpec, status: MonitorStatus) -> dict[str, RegionState]:
+    # Counters are not in the log; a monitor rebuilt as down must still need
+    # recovery_threshold successes, so every region starts from the verdict.
+    verdict: Verdict = (
+        "down" if status == "down" else "up" if status in ("up", "degraded") else "pending"
+    )
+    return {region: RegionState(verdict=verdict) for region in spec.regions}
 
 
 @dataclass
@@ -54,10 +66,39 @@ class EvaluatorState:
             case MonitorDeleted():
                 self.monitors.pop(event.aggregate_id, None)
                 self.deleted.add(event.aggregate_id)
-            case MonitorStatusChanged() if current and sequence > current.health_sequence:
+            case MonitorStatusChanged() | MonitorFlappingChanged() | CertificateExpiring() if (
+                current and sequence > current.health_sequence
+            ):
                 self.monitors[event.aggregate_id] = replace(
                     current,
-                    health=replace(current.health, status=event.status),
+                    health=_evolve_health(current.health, current.spec, event),
                     health_sequence=sequence,
                     health_version=event.aggregate_version,
                 )
+
+
+def _evolve_health(health: Health, spec: MonitorSpec, event: Event) -> Health:
+    match event:
+        case MonitorStatusChanged():
+            opened = event.status == "down"
+            return replace(
+                health,
+                status=event.status,
+                regions=_regions_after_restart(spec, event.status),
+                flapping=event.flapping,
+                incident_id=event.incident_id if opened else None,
+                incident_started_at=event.occurred_at if opened else None,
+            )
+        case MonitorFlappingChanged():
+            return replace(health, flapping=event.flapping)
+        case CertificateExpiring():
+            warned = (
+                health.cert_warned if health.cert_expires_at == event.expires_at else frozenset()
+            )
+            return replace(
+                health,
+                cert_expires_at=event.expires_at,
+                cert_warned=warned
+                | {t for t in Policy.of(spec).cert_warning_days if event.days_left <= t},
+            )
+    return health

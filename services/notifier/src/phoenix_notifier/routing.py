@@ -13,7 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 from phoenix_contracts.base import Event
-from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.health import (
+    CertificateExpiring,
+    HealthEvent,
+    MonitorFlappingChanged,
+    MonitorStatusChanged,
+)
 from phoenix_contracts.monitors import MonitorCreated, MonitorDeleted, MonitorUpdated
 from phoenix_contracts.notifications import (
     AlertRuleCreated,
@@ -28,7 +33,7 @@ from phoenix_platform.logging import get_logger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from phoenix_notifier.rules import alert_event_of, delivery_key, rule_matches
+from phoenix_notifier.rules import alert_event_of, delivery_key, describe, rule_matches
 
 log = get_logger(__name__)
 
@@ -79,12 +84,12 @@ class RoutingProjection:
         self._max_age = max_age
 
     async def apply(self, conn: AsyncConnection, event: Event, sequence: int) -> None:
-        if isinstance(event, MonitorStatusChanged):
+        if isinstance(event, MonitorStatusChanged | MonitorFlappingChanged | CertificateExpiring):
             await self._route(conn, event)
         elif (statement := _SQL.get(type(event))) is not None:
             await conn.execute(text(statement), _params(event))
 
-    async def _route(self, conn: AsyncConnection, change: MonitorStatusChanged) -> None:
+    async def _route(self, conn: AsyncConnection, change: HealthEvent) -> None:
         kind = alert_event_of(change)
         if kind is None:
             return
@@ -126,7 +131,7 @@ class RoutingProjection:
     async def _enqueue(
         self,
         conn: AsyncConnection,
-        change: MonitorStatusChanged,
+        change: HealthEvent,
         kind: str,
         rule_id: str,
         channel_id: str,
@@ -148,6 +153,7 @@ class RoutingProjection:
                 "e": kind,
             },
         )
+        status, previous, reason = describe(change)
         await self._publish(
             NotificationJob(
                 key=key,
@@ -157,9 +163,9 @@ class RoutingProjection:
                 alert_rule_id=rule_id,
                 event=kind,  # type: ignore[arg-type]
                 monitor=monitor,
-                status=change.status,
-                previous_status=change.previous,
-                reason=change.reason,
+                status=status,
+                previous_status=previous,
+                reason=reason,
                 occurred_at=change.occurred_at,
                 cause_event_id=change.event_id,
             )

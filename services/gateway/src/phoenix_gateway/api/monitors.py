@@ -57,6 +57,25 @@ class MonitorCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     )
     failure_threshold: Threshold = 3
     recovery_threshold: Threshold = 2
+    quorum: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
+    degraded_after_ms: Annotated[int, msgspec.Meta(ge=1, le=300_000)] | None = None
+    retry_interval: Interval | None = None
+    cert_warning_days: Annotated[
+        list[Annotated[int, msgspec.Meta(ge=0, le=365)]], msgspec.Meta(max_length=10)
+    ] = msgspec.field(default_factory=lambda: [30, 14, 7, 1])
+    keyword: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    keyword_mode: Literal["contains", "not_contains"] = "contains"
+    keyword_case_sensitive: bool = False
+    json_path: Annotated[str, msgspec.Meta(max_length=512)] = ""
+    json_operator: Literal["==", "!=", "<", ">", "contains"] = "=="
+    expected_value: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    hostname: Annotated[str, msgspec.Meta(max_length=253)] = ""
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None
+    dns_record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
+    dns_resolver: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    expected_values: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=512)]], msgspec.Meta(max_length=20)
+    ] = msgspec.field(default_factory=list)
 
 
 class MonitorUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -75,6 +94,23 @@ class MonitorUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     regions: list[Region] | msgspec.UnsetType = msgspec.UNSET
     failure_threshold: Threshold | msgspec.UnsetType = msgspec.UNSET
     recovery_threshold: Threshold | msgspec.UnsetType = msgspec.UNSET
+    quorum: Annotated[int, msgspec.Meta(ge=1, le=10)] | msgspec.UnsetType = msgspec.UNSET
+    degraded_after_ms: Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType | None = msgspec.UNSET
+    retry_interval: Interval | msgspec.UnsetType | None = msgspec.UNSET
+    cert_warning_days: list[int] | msgspec.UnsetType = msgspec.UNSET
+    keyword: str | msgspec.UnsetType = msgspec.UNSET
+    keyword_mode: Literal["contains", "not_contains"] | msgspec.UnsetType = msgspec.UNSET
+    keyword_case_sensitive: bool | msgspec.UnsetType = msgspec.UNSET
+    json_path: str | msgspec.UnsetType = msgspec.UNSET
+    json_operator: Literal["==", "!=", "<", ">", "contains"] | msgspec.UnsetType = msgspec.UNSET
+    expected_value: str | msgspec.UnsetType = msgspec.UNSET
+    hostname: str | msgspec.UnsetType = msgspec.UNSET
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | msgspec.UnsetType | None = msgspec.UNSET
+    dns_record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    dns_resolver: str | msgspec.UnsetType = msgspec.UNSET
+    expected_values: list[str] | msgspec.UnsetType = msgspec.UNSET
 
 
 class Monitor(MonitorCreate, kw_only=True):

@@ -73,6 +73,8 @@ def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
         return _invalid("timeout", "must be shorter than the interval")
     if spec.type in ("http", "keyword", "json") and (problem := _check_http_url(spec.url)):
         return _invalid("url", problem)
+    if (rejected := _check_type_fields(spec)) is not None:
+        return rejected
     for code in spec.accepted_status_codes:
         if not _is_status_range(code):
             return _invalid("accepted_status_codes", f"{code!r} is not a status code or range")
@@ -81,6 +83,48 @@ def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
     if spec.recovery_threshold < 1:
         return _invalid("recovery_threshold", "must be at least 1")
     return None
+
+
+def _check_type_fields(spec: MonitorSpec) -> Rejected | None:
+    """What each check type needs beyond the common fields."""
+    if spec.type == "keyword" and not spec.keyword:
+        return _invalid("keyword", "a keyword monitor needs the text to look for")
+    if spec.type == "json" and not spec.json_path:
+        return _invalid("json_path", "a json monitor needs a path such as $.status")
+    tls_by_url = spec.type == "tls" and spec.url.startswith("https://")
+    if (
+        spec.type in ("tcp", "tls", "dns", "ping")
+        and not tls_by_url
+        and not _is_hostname(spec.hostname)
+    ):
+        return _invalid("hostname", f"a {spec.type} monitor needs a host name or address")
+    if spec.type == "tcp" and spec.port is None:
+        return _invalid("port", "a tcp monitor needs a port")
+    if spec.dns_resolver and not _is_address(spec.dns_resolver):
+        return _invalid("dns_resolver", "must be an IP address, optionally with :port")
+    if spec.quorum > len(spec.regions):
+        return _invalid("quorum", "cannot exceed the number of regions")
+    if spec.retry_interval is not None and spec.retry_interval >= spec.interval:
+        return _invalid("retry_interval", "must be shorter than the interval")
+    return None
+
+
+def _is_hostname(host: str) -> bool:
+    if _is_address(host):
+        return True
+    labels = host.rstrip(".").split(".")
+    return bool(host) and all(
+        0 < len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
+    )
+
+
+def _is_address(value: str) -> bool:
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not port or port.isdigit()
 
 
 def _is_status_range(code: str) -> bool:
