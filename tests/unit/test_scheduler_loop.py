@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 from phoenix_contracts.base import Event
-from phoenix_contracts.checks import CheckJob
+from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_contracts.health import MonitorStatusChanged
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
@@ -370,3 +371,86 @@ async def test_after_an_immediate_check_the_monitor_returns_to_its_phase_grid(
     await loop.apply(created())
     await loop.advance_to(slot_after(created_at))
     assert loop.due_times()[1:] == [pytest.approx(slot_after(created_at), abs=1e-6)]
+
+
+# --- retries while a failure is unconfirmed, and leadership ---------------------------
+
+
+def failed(at: float, monitor_id: str = MONITOR) -> CheckCompleted:
+    moment = datetime.fromtimestamp(at, UTC)
+    return CheckCompleted(
+        result_id=f"r-{at}",
+        job_id=f"{monitor_id}:default:{int(at * 1000)}",
+        monitor_id=monitor_id,
+        organization_id=ORG,
+        region="default",
+        due_at=moment,
+        started_at=moment,
+        finished_at=moment,
+        outcome="down",
+    )
+
+
+def went(status: str, monitor_id: str = MONITOR) -> MonitorStatusChanged:
+    return MonitorStatusChanged(
+        **envelope(monitor_id),
+        monitor_id=monitor_id,
+        status=status,
+        previous="up",  # type: ignore[arg-type]
+        reason="x",
+        result_id="r",
+        checked_at=datetime(2023, 11, 14, tzinfo=UTC),
+    )
+
+
+async def test_a_failure_brings_one_extra_check_after_the_retry_interval(loop: Harness) -> None:
+    loop.scheduler.go_live()
+    await loop.apply(created(retry_interval=5))
+    loop.jobs.clear()
+    loop.scheduler.on_result(failed(T0))
+    await loop.advance_to(T0 + 5)
+    assert loop.due_times() == [T0 + 5]
+    await loop.advance_to(T0 + 9)
+    assert len(loop.jobs) == 1  # one-shot: no chain of its own
+
+
+async def test_no_extra_checks_once_the_monitor_is_confirmed_down(loop: Harness) -> None:
+    loop.scheduler.go_live()
+    await loop.apply(created(retry_interval=5), went("down"))
+    loop.jobs.clear()
+    loop.scheduler.on_result(failed(T0))
+    await loop.advance_to(T0 + 6)
+    assert loop.jobs == []
+
+
+async def test_without_a_retry_interval_a_failure_changes_nothing(loop: Harness) -> None:
+    loop.scheduler.go_live()
+    await loop.apply(created())
+    loop.jobs.clear()
+    loop.scheduler.on_result(failed(T0))
+    await loop.advance_to(T0 + 10)
+    assert loop.jobs == []
+
+
+async def test_a_follower_keeps_time_but_publishes_nothing() -> None:
+    jobs: list[CheckJob] = []
+
+    async def publish(job: CheckJob) -> None:
+        jobs.append(job)
+
+    clock = FakeClock(T0)
+    leader = {"now": False}
+    scheduler = Scheduler(publish, clock=clock, is_leader=lambda: leader["now"])
+    scheduler.go_live()
+    scheduler.apply(created(), 1)
+    task = asyncio.create_task(scheduler.run())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert jobs == []
+    leader["now"] = True
+    clock.now = slot_after(T0)
+    scheduler._wake.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    task.cancel()
+    assert [job.due_at.timestamp() for job in jobs] == [slot_after(T0)]

@@ -1,18 +1,25 @@
-"""Wiring of the scheduler: follow monitor events, publish due check jobs."""
+"""Wiring of the scheduler: follow the log, hold the lease, publish due check jobs."""
 
 from __future__ import annotations
 
-from phoenix_contracts.checks import CheckJob
-from phoenix_contracts.monitors import MONITOR
+import contextlib
+import socket
+
+import msgspec
+from nats.aio.msg import Msg
+from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_platform.follower import MemoryFollower
+from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
+from phoenix_scheduler.lease import Lease, lease_bucket
 from phoenix_scheduler.scheduler import Scheduler
 from phoenix_scheduler.settings import SchedulerSettings
 
 SERVICE = "scheduler"
+_results = msgspec.json.Decoder(CheckCompleted)
 
 
 async def serve(settings: SchedulerSettings) -> None:
@@ -27,19 +34,33 @@ async def serve(settings: SchedulerSettings) -> None:
             runtime.subjects.check_job(job.region), encode(job), headers={"Nats-Msg-Id": job.job_id}
         )
 
-    scheduler = Scheduler(publish)
-    follower = MemoryFollower(
-        js, runtime.subjects, scheduler.apply, subject=runtime.subjects.events_of(MONITOR)
+    leading = {"now": False}
+    scheduler = Scheduler(publish, is_leader=lambda: leading["now"])
+    kv = await lease_bucket(js, runtime.subjects.stream("SCHEDULER_LEASE"), settings.lease_ttl)
+    lease = Lease(
+        kv,
+        f"{socket.gethostname()}:{uuid7()}",
+        settings.lease_ttl,
+        on_change=lambda held: leading.__setitem__("now", held),
     )
+    follower = MemoryFollower(js, runtime.subjects, scheduler.apply)
+
+    async def on_result(msg: Msg) -> None:
+        # The evaluator's consumer parks bad results; here results are only hints.
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+            scheduler.on_result(_results.decode(msg.data))
 
     async def schedule() -> None:
         await follower.wait_caught_up()
         scheduler.go_live()
+        await runtime.broker.connection.subscribe(runtime.subjects.all_results, cb=on_result)
         await scheduler.run()
 
-    runtime.background("monitor-follower", follower.run)
+    runtime.background("log-follower", follower.run)
+    runtime.background("lease", lease.run)
     runtime.background("timing-loop", schedule)
     runtime.readiness("schedule", follower.is_caught_up)
+    runtime.on_stopping(lease.release)  # hand over at once instead of after the TTL
     await runtime.serve()
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from phoenix_contracts.base import Event
+from phoenix_contracts.health import MonitorStatusChanged
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
     MonitorPaused,
     MonitorResumed,
     MonitorSpec,
+    MonitorStatus,
     MonitorUpdated,
 )
 
@@ -22,6 +24,7 @@ class Scheduled:
     spec: MonitorSpec
     paused: bool = False
     generation: int = 0  # bumps on every change: stale timer entries are ignored
+    status: MonitorStatus = "pending"
 
     @property
     def active(self) -> bool:
@@ -30,6 +33,8 @@ class Scheduled:
 
 def evolve(current: Scheduled | None, event: Event) -> Scheduled | None:
     match event:
+        case MonitorStatusChanged(status=status) if current:
+            return replace(current, status=status)  # same generation: timing is unchanged
         case MonitorCreated(spec=spec):
             return Scheduled(event.aggregate_id, event.organization_id, spec)
         case MonitorUpdated(spec=spec) if current:

@@ -10,8 +10,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from phoenix_contracts.base import Event
-from phoenix_contracts.checks import CheckJob
-from phoenix_contracts.monitors import MonitorCreated, MonitorResumed
+from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.monitors import (
+    MonitorCreated,
+    MonitorDeleted,
+    MonitorPaused,
+    MonitorResumed,
+    MonitorUpdated,
+)
 from phoenix_platform.logging import get_logger
 
 from phoenix_scheduler import roster
@@ -20,20 +27,41 @@ from phoenix_scheduler.timing import catch_up, next_slot, phase_of
 log = get_logger(__name__)
 
 Publish = Callable[[CheckJob], Awaitable[None]]
+LIFECYCLE = (MonitorCreated, MonitorUpdated, MonitorPaused, MonitorResumed, MonitorDeleted)
 
 
 class Scheduler:
-    def __init__(self, publish: Publish, clock: Callable[[], float] = time.time) -> None:
+    """Keeps every active monitor's next due time; publishes jobs while it leads.
+
+    Heap entries are ``(due, monitor_id, generation, retry)``: a change to a
+    monitor bumps its generation, so entries from before are skipped; a retry
+    entry (an extra check while a failure is unconfirmed) fires once and does
+    not start a chain of its own.
+    """
+
+    def __init__(
+        self,
+        publish: Publish,
+        clock: Callable[[], float] = time.time,
+        is_leader: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._publish = publish
         self._clock = clock
+        self._is_leader = is_leader
         self.monitors: dict[str, roster.Scheduled] = {}
-        self._heap: list[tuple[float, str, int]] = []
+        self._heap: list[tuple[float, str, int, bool]] = []
         self._wake = asyncio.Event()
         self._live = False  # False while replaying the log at start
 
     # --- fed by the log follower --------------------------------------------
     def apply(self, event: Event, sequence: int) -> None:
         monitor_id = event.aggregate_id
+        if isinstance(event, MonitorStatusChanged):
+            if (known := self.monitors.get(monitor_id)) is not None:
+                self.monitors[monitor_id] = roster.evolve(known, event) or known
+            return
+        if not isinstance(event, LIFECYCLE):
+            return
         updated = roster.evolve(self.monitors.get(monitor_id), event)
         if updated is None:
             self.monitors.pop(monitor_id, None)
@@ -54,33 +82,48 @@ class Scheduler:
         self._live = True
         log.info("scheduler.live", monitors=len(self.monitors))
 
+    def on_result(self, result: CheckCompleted) -> None:
+        """A failed check of a monitor not yet down: check again sooner, once."""
+        monitor = self.monitors.get(result.monitor_id)
+        if not self._live or monitor is None or not monitor.active or result.outcome != "down":
+            return
+        retry = monitor.spec.retry_interval
+        if retry is None or monitor.status == "down":
+            return
+        at = self._clock() + retry
+        if at < self._next(monitor, self._clock()):
+            heapq.heappush(self._heap, (at, monitor.monitor_id, monitor.generation, True))
+            self._wake.set()
+
     # --- the loop -------------------------------------------------------------
     async def run(self) -> None:
         while True:
             now = self._clock()
             due = self._pop_due(now)
             if due:
-                await asyncio.gather(*(self._fire(m, at, now) for m, at in due))
+                await asyncio.gather(*(self._fire(m, at, now, retry) for m, at, retry in due))
                 continue
             delay = self._heap[0][0] - now if self._heap else 1.0
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(delay, 1.0)))
 
-    def _pop_due(self, now: float) -> list[tuple[roster.Scheduled, float]]:
+    def _pop_due(self, now: float) -> list[tuple[roster.Scheduled, float, bool]]:
         due = []
         while self._heap and self._heap[0][0] <= now:
-            at, monitor_id, generation = heapq.heappop(self._heap)
+            at, monitor_id, generation, retry = heapq.heappop(self._heap)
             monitor = self.monitors.get(monitor_id)
             if monitor and monitor.generation == generation and monitor.active:
-                due.append((monitor, at))
+                due.append((monitor, at, retry))
         return due
 
-    async def _fire(self, monitor: roster.Scheduled, due: float, now: float) -> None:
+    async def _fire(self, monitor: roster.Scheduled, due: float, now: float, retry: bool) -> None:
         spec = monitor.spec
-        self._push(
-            monitor, catch_up(due, now, spec.interval, phase_of(monitor.monitor_id, spec.interval))
-        )
+        if not retry:
+            phase = phase_of(monitor.monitor_id, spec.interval)
+            self._push(monitor, catch_up(due, now, spec.interval, phase))
+        if not self._is_leader():
+            return  # followers keep time so they can take over, but publish nothing
         due_at = datetime.fromtimestamp(due, UTC)
         deadline = datetime.fromtimestamp(due + spec.interval, UTC)
         for region in spec.regions:
@@ -101,7 +144,7 @@ class Scheduler:
                 )
 
     def _push(self, monitor: roster.Scheduled, at: float) -> None:
-        heapq.heappush(self._heap, (at, monitor.monitor_id, monitor.generation))
+        heapq.heappush(self._heap, (at, monitor.monitor_id, monitor.generation, False))
         self._wake.set()
 
     @staticmethod
