@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 from phoenix_contracts.base import Event
 from phoenix_contracts.checks import CheckCompleted, CheckJob
@@ -100,7 +101,7 @@ def test_the_roster_adds_a_created_monitor_as_active() -> None:
         pytest.param(lambda: [created(), paused(), resumed()], True, 2, id="resumed"),
         pytest.param(lambda: [created(), updated(interval=60)], True, 1, id="updated"),
         pytest.param(lambda: [created(), paused(), updated()], False, 2, id="updated-while-paused"),
-        pytest.param(lambda: [created(type="push", url="")], False, 0, id="push-never-scheduled"),
+        pytest.param(lambda: [created(type="push", url="")], True, 0, id="push-is-scheduled"),
     ],
 )
 def test_a_roster_change_sets_activity_and_bumps_the_generation(
@@ -255,11 +256,25 @@ async def test_a_deleted_monitor_does_not_fire(loop: Harness) -> None:
     assert MONITOR not in loop.scheduler.monitors
 
 
-async def test_a_push_monitor_is_never_checked(loop: Harness) -> None:
+async def test_a_push_monitor_is_not_checked_at_creation_but_at_its_slots_with_its_last_beat(
+    loop: Harness,
+) -> None:
+    loop.scheduler.go_live()
+    loop.clock.now = T0 + 1
+    await loop.apply(created(type="push", url=""))
+    assert loop.jobs == []  # nothing to check yet: the grace starts now
+    await loop.advance_to(slot_after(T0 + 1))
+    assert len(loop.jobs) == 1
+    assert loop.jobs[0].last_beat_at == datetime.fromtimestamp(T0 + 1, UTC)
+
+
+async def test_a_heartbeat_moves_the_last_beat_of_the_next_job(loop: Harness) -> None:
     loop.scheduler.go_live()
     await loop.apply(created(type="push", url=""))
-    await loop.advance_to(T0 + 300)
-    assert loop.jobs == []
+    beat = msgspec.structs.replace(failed(T0 + 5), outcome="up", job_id=f"{MONITOR}:push:beat-1")
+    loop.scheduler.on_result(beat)
+    await loop.advance_to(slot_after(T0 + 5))
+    assert loop.jobs[-1].last_beat_at == datetime.fromtimestamp(T0 + 5, UTC)
 
 
 async def test_an_updated_interval_takes_effect_at_the_next_slot(loop: Harness) -> None:

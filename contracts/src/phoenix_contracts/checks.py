@@ -28,6 +28,7 @@ class CheckJob(Message, frozen=True, kw_only=True, tag="check_job"):
     due_at: datetime
     deadline: datetime
     spec: MonitorSpec
+    last_beat_at: datetime | None = None  # push monitors: the newest heartbeat known
 
 
 class Timings(msgspec.Struct, frozen=True, kw_only=True):

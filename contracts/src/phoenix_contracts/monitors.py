@@ -54,6 +54,10 @@ class MonitorSpec(msgspec.Struct, frozen=True, kw_only=True):
     dns_record_type: DnsRecordType = "A"
     dns_resolver: str = ""
     expected_values: list[str] = msgspec.field(default_factory=list)
+    # push (heartbeat) monitors: beats go to /api/v1/push/<push_token>; no beat
+    # within interval + grace is a failed check
+    push_token: str = ""
+    grace: int = 30
 
 
 class MonitorCreated(Event, frozen=True, kw_only=True, tag="monitor.created"):

@@ -13,6 +13,7 @@ from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 
 from phoenix_executor.checks.base import CheckContext, Outcome
+from phoenix_executor.checks.push import judge_heartbeat
 from phoenix_executor.checks.registry import CHECKS
 
 log = get_logger(__name__)
@@ -26,7 +27,9 @@ class ExecutorDeps:
 
 async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
     started_at = datetime.now(UTC)
-    if started_at > job.deadline:
+    if job.spec.type == "push":
+        outcome = judge_heartbeat(job, started_at)
+    elif started_at > job.deadline:
         # Too late to mean anything: record it, don't run it.
         outcome = Outcome(outcome="skipped", message="job was stale when picked up")
     else:
@@ -46,6 +49,9 @@ async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
             status_code=outcome.status_code,
             error_class=outcome.error_class,
             message=outcome.message,
+            body_excerpt=outcome.body_excerpt,
+            cert_expires_at=outcome.cert_expires_at,
+            cert_issuer=outcome.cert_issuer,
         )
     )
 

@@ -21,6 +21,7 @@ from phoenix_gateway.api.health import healthz, readyz
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
+from phoenix_gateway.api.push import push
 from phoenix_gateway.readmodel.queries import ReadModel
 
 
@@ -57,6 +58,7 @@ def create_app(deps: AppDeps) -> Litestar:
             MonitorController,
             ChannelController,
             AlertRuleController,
+            push,
         ],
         dependencies={
             "principal": Provide(provide_principal),

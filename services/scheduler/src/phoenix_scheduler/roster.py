@@ -28,7 +28,11 @@ class Scheduled:
 
     @property
     def active(self) -> bool:
-        return not self.paused and self.spec.type != "push"
+        return not self.paused
+
+    @property
+    def push(self) -> bool:
+        return self.spec.type == "push"
 
 
 def evolve(current: Scheduled | None, event: Event) -> Scheduled | None:

@@ -49,6 +49,11 @@ class Scheduler:
         self._clock = clock
         self._is_leader = is_leader
         self.monitors: dict[str, roster.Scheduled] = {}
+        # Push monitors: newest heartbeat (epoch s). Unknown after a restart, so
+        # the baseline is when we went live: a missing beat is still caught,
+        # one interval + grace later, and a restart causes no false alarm.
+        self._beats: dict[str, float] = {}
+        self._live_since = 0.0
         self._heap: list[tuple[float, str, int, bool]] = []
         self._wake = asyncio.Event()
         self._live = False  # False while replaying the log at start
@@ -69,8 +74,12 @@ class Scheduler:
         self.monitors[monitor_id] = updated
         if self._live and updated.active:
             # A new or resumed monitor is checked at once; a changed one at its next slot.
+            # A push monitor has nothing to check yet: its grace starts now.
             now = self._clock()
             immediate = isinstance(event, MonitorCreated | MonitorResumed)
+            if updated.push and immediate:
+                self._beats[monitor_id] = now
+                immediate = False
             self._push(updated, now if immediate else self._next(updated, now))
 
     def go_live(self) -> None:
@@ -80,11 +89,15 @@ class Scheduler:
             if monitor.active:
                 self._push(monitor, self._next(monitor, now))
         self._live = True
+        self._live_since = now
         log.info("scheduler.live", monitors=len(self.monitors))
 
     def on_result(self, result: CheckCompleted) -> None:
         """A failed check of a monitor not yet down: check again sooner, once."""
         monitor = self.monitors.get(result.monitor_id)
+        if monitor is not None and monitor.push and ":push:" in result.job_id:
+            self._beats[monitor.monitor_id] = result.finished_at.timestamp()
+            return
         if not self._live or monitor is None or not monitor.active or result.outcome != "down":
             return
         retry = monitor.spec.retry_interval
@@ -135,6 +148,7 @@ class Scheduler:
                 due_at=due_at,
                 deadline=deadline,
                 spec=spec,
+                last_beat_at=self._last_beat(monitor),
             )
             try:
                 await self._publish(job)
@@ -142,6 +156,11 @@ class Scheduler:
                 log.warning(
                     "scheduler.publish_failed", monitor_id=monitor.monitor_id, error=str(exc)
                 )
+
+    def _last_beat(self, monitor: roster.Scheduled) -> datetime | None:
+        if not monitor.push:
+            return None
+        return datetime.fromtimestamp(self._beats.get(monitor.monitor_id, self._live_since), UTC)
 
     def _push(self, monitor: roster.Scheduled, at: float) -> None:
         heapq.heappush(self._heap, (at, monitor.monitor_id, monitor.generation, False))

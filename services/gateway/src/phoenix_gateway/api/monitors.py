@@ -73,6 +73,7 @@ class MonitorCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None
     dns_record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
     dns_resolver: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    grace: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 30
     expected_values: Annotated[
         list[Annotated[str, msgspec.Meta(max_length=512)]], msgspec.Meta(max_length=20)
     ] = msgspec.field(default_factory=list)
@@ -111,10 +112,12 @@ class MonitorUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     )
     dns_resolver: str | msgspec.UnsetType = msgspec.UNSET
     expected_values: list[str] | msgspec.UnsetType = msgspec.UNSET
+    grace: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class Monitor(MonitorCreate, kw_only=True):
     id: str
+    push_token: str  # push monitors: beats go to /api/v1/push/<push_token>
     status: str
     status_reason: str
     status_changed_at: datetime | None
@@ -128,6 +131,7 @@ def to_monitor(row: dict[str, Any]) -> Monitor:
     fields = {f: getattr(spec, f) for f in MonitorCreate.__struct_fields__}
     return Monitor(
         id=str(row["id"]),
+        push_token=spec.push_token,
         status=row["status"],
         status_reason=row["status_reason"],
         status_changed_at=row["status_changed_at"],

@@ -7,6 +7,7 @@ service of its own without changing a caller.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
         event_id=uuid7(),
         now=datetime.now(UTC),
         min_interval=deps.min_interval,
+        new_push_token=secrets.token_urlsafe(24),
     )
     return await execute(
         deps.store, monitors.MONITORS, aggregate_id, lambda s: monitors.decide(s, cmd, ctx)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import msgspec
 from phoenix_contracts.base import Envelope, Event, Rejected
 from phoenix_contracts.monitors import (
     MONITOR,
@@ -64,6 +65,7 @@ class Context:
     event_id: str
     now: datetime
     min_interval: int
+    new_push_token: str = ""  # used if the command creates a push monitor
 
 
 def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
@@ -167,13 +169,20 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
             return Rejected(code="conflict", message="monitor exists")
         if (problem := validate_spec(cmd.spec, ctx.min_interval)) is not None:
             return problem
-        return [MonitorCreated(spec=cmd.spec, **_envelope(state, cmd, ctx))]
+        # The push token is ours to choose, never the caller's: it is the beat's only credential.
+        token = ctx.new_push_token if cmd.spec.type == "push" else ""
+        spec = msgspec.structs.replace(cmd.spec, push_token=token)
+        return [MonitorCreated(spec=spec, **_envelope(state, cmd, ctx))]
     if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
         return NOT_FOUND  # another organization's monitor is indistinguishable from none
     match cmd:
         case UpdateMonitor(spec=spec):
             if (problem := validate_spec(spec, ctx.min_interval)) is not None:
                 return problem
+            if spec.type != (state.spec.type if state.spec else spec.type):
+                return _invalid("type", "a monitor's type cannot change; create a new monitor")
+            kept = state.spec.push_token if state.spec else ""
+            spec = msgspec.structs.replace(spec, push_token=kept)
             return [MonitorUpdated(spec=spec, **_envelope(state, cmd, ctx))]
         case PauseMonitor():
             return [] if state.paused else [MonitorPaused(**_envelope(state, cmd, ctx))]

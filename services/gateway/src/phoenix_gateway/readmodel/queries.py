@@ -60,6 +60,24 @@ class ReadModel:
             )
         return [dict(row) for row in rows]
 
+    async def by_push_token(self, token: str) -> dict[str, Any] | None:
+        async with self._engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        text(
+                            "select id, organization_id, spec from monitors"
+                            " where spec ->> 'push_token' = :t and spec ->> 'push_token' <> ''"
+                            " and not paused"
+                        ),
+                        {"t": token},
+                    )
+                )
+                .mappings()
+                .one_or_none()
+            )
+        return dict(row) if row else None
+
     async def channel_ids(self, organization_id: str) -> frozenset[str]:
         async with self._engine.connect() as conn:
             ids = (
