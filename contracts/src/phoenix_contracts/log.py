@@ -9,6 +9,7 @@ from phoenix_contracts.health import (
 )
 from phoenix_contracts.identity import MemberAdded, OrganizationCreated, UserSignedUp
 from phoenix_contracts.incidents import IncidentOpened, IncidentResolved
+from phoenix_contracts.maintenance import MaintenanceEvent
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
@@ -39,6 +40,7 @@ AnyEvent = (
     | CertificateExpiring
     | IncidentOpened
     | IncidentResolved
+    | MaintenanceEvent
     | ChannelCreated
     | ChannelDeleted
     | AlertRuleCreated

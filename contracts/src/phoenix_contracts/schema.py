@@ -24,6 +24,7 @@ from phoenix_contracts.identity import (
     SignUp,
 )
 from phoenix_contracts.log import AnyEvent
+from phoenix_contracts.maintenance import MaintenanceCommand
 from phoenix_contracts.monitors import MonitorCommand
 from phoenix_contracts.notifications import (
     CreateAlertRule,
@@ -41,6 +42,7 @@ FAMILIES: dict[str, Any] = {
     "command-replies": Accepted | Rejected,
     "monitor-commands": MonitorCommand,
     "notification-commands": CreateChannel | DeleteChannel | CreateAlertRule | DeleteAlertRule,
+    "maintenance-commands": MaintenanceCommand,
     "check-jobs": CheckJob,
     "check-results": CheckCompleted,
     "notification-jobs": NotificationJob,

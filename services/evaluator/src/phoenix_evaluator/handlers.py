@@ -20,7 +20,7 @@ from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
 
-from phoenix_evaluator.judge import Change, Decision, FlappingChanged, judge
+from phoenix_evaluator.judge import Change, Decision, FlappingChanged, enter_maintenance, judge
 from phoenix_evaluator.state import EvaluatorState, Watched
 
 log = get_logger(__name__)
@@ -50,7 +50,10 @@ async def handle_result(result: CheckCompleted, deps: EvaluatorDeps) -> None:
         raise NotYetKnown(result.monitor_id)
     if watched.paused:
         return
-    health, decisions = judge(watched.health, result, watched.policy, incident_id_for(result))
+    if deps.state.in_maintenance(result.monitor_id, watched.organization_id, result.finished_at):
+        health, decisions = enter_maintenance(watched.health, result)
+    else:
+        health, decisions = judge(watched.health, result, watched.policy, incident_id_for(result))
     changes = [d for d in decisions if isinstance(d, Change)]
     for change in changes:
         # Incidents first: if we crash before the status change is stored, the

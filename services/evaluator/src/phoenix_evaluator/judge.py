@@ -121,6 +121,32 @@ def judge(
     return health, decisions
 
 
+def enter_maintenance(health: Health, result: CheckCompleted) -> tuple[Health, list[Decision]]:
+    """A result inside a maintenance window: the monitor is in maintenance, nothing counts.
+
+    An open incident is resolved (the outage is now planned work), and streaks
+    start afresh when the window ends.
+    """
+    quiet = replace(
+        health, regions={}, recent_changes=(), incident_id=None, incident_started_at=None
+    )
+    if health.status == "maintenance":
+        return quiet, []
+    resolves = health.incident_id is not None
+    change = Change(
+        status="maintenance",
+        previous=health.status,
+        reason="maintenance window",
+        region=result.region,
+        flapping=False,
+        incident_id=health.incident_id,
+        opens_incident=False,
+        resolves_incident=resolves,
+        incident_started_at=health.incident_started_at,
+    )
+    return replace(quiet, status="maintenance", flapping=False), [change]
+
+
 def _region(state: RegionState, result: CheckCompleted, policy: Policy) -> RegionState:
     if result.outcome == "up":
         successes = state.successes + 1

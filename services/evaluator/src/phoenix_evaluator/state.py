@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from phoenix_contracts.base import Event
 from phoenix_contracts.health import (
     CertificateExpiring,
     MonitorFlappingChanged,
     MonitorStatusChanged,
+)
+from phoenix_contracts.maintenance import (
+    MaintenanceSpec,
+    MaintenanceWindowActivated,
+    MaintenanceWindowCreated,
+    MaintenanceWindowDeactivated,
+    MaintenanceWindowDeleted,
+    MaintenanceWindowUpdated,
 )
 from phoenix_contracts.monitors import (
     MonitorCreated,
@@ -19,6 +28,7 @@ from phoenix_contracts.monitors import (
     MonitorStatus,
     MonitorUpdated,
 )
+from phoenix_platform.maintenance import in_force
 
 from phoenix_evaluator.judge import Health, Policy, RegionState, Verdict
 
@@ -46,12 +56,32 @@ def _regions_after_restart(spec: MonitorSpec, status: MonitorStatus) -> dict[str
     return {region: RegionState(verdict=verdict) for region in spec.regions}
 
 
+@dataclass(frozen=True)
+class Window:
+    organization_id: str
+    spec: MaintenanceSpec
+    active: bool
+
+
 @dataclass
 class EvaluatorState:
     monitors: dict[str, Watched] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
+    windows: dict[str, Window] = field(default_factory=dict)
+
+    def in_maintenance(self, monitor_id: str, organization_id: str, at: datetime) -> bool:
+        """A window of the monitor's organization naming it (or naming none: all) is in force."""
+        return any(
+            window.organization_id == organization_id
+            and (not window.spec.monitor_ids or monitor_id in window.spec.monitor_ids)
+            and in_force(window.spec, window.active, at)
+            for window in self.windows.values()
+        )
 
     def apply(self, event: Event, sequence: int) -> None:
+        if isinstance(event, MAINTENANCE_EVENTS):
+            self._apply_window(event)
+            return
         current = self.monitors.get(event.aggregate_id)
         match event:
             case MonitorCreated(spec=spec):
@@ -75,6 +105,35 @@ class EvaluatorState:
                     health_sequence=sequence,
                     health_version=event.aggregate_version,
                 )
+
+    def _apply_window(self, event: Event) -> None:
+        window = _window_after(self.windows.get(event.aggregate_id), event)
+        if window is None:
+            self.windows.pop(event.aggregate_id, None)
+        else:
+            self.windows[event.aggregate_id] = window
+
+
+MAINTENANCE_EVENTS = (
+    MaintenanceWindowCreated,
+    MaintenanceWindowUpdated,
+    MaintenanceWindowActivated,
+    MaintenanceWindowDeactivated,
+    MaintenanceWindowDeleted,
+)
+
+
+def _window_after(current: Window | None, event: Event) -> Window | None:
+    match event:
+        case MaintenanceWindowCreated(spec=spec):
+            return Window(event.organization_id, spec, active=spec.strategy != "manual")
+        case MaintenanceWindowUpdated(spec=spec) if current:
+            return replace(current, spec=spec)
+        case MaintenanceWindowActivated() if current:
+            return replace(current, active=True)
+        case MaintenanceWindowDeactivated() if current:
+            return replace(current, active=False)
+    return None if isinstance(event, MaintenanceWindowDeleted) else current
 
 
 def _evolve_health(health: Health, spec: MonitorSpec, event: Event) -> Health:

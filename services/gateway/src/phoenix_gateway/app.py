@@ -18,6 +18,7 @@ from phoenix_gateway.api.channels import AlertRuleController, ChannelController
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
+from phoenix_gateway.api.maintenance import MaintenanceController
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
@@ -59,6 +60,7 @@ def create_app(deps: AppDeps) -> Litestar:
             ChannelController,
             AlertRuleController,
             push,
+            MaintenanceController,
         ],
         dependencies={
             "principal": Provide(provide_principal),

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 
 import uvicorn
+from phoenix_contracts.maintenance import MAINTENANCE, MaintenanceCommand
 from phoenix_contracts.monitors import MONITOR, MonitorCommand
 from phoenix_contracts.notifications import (
     ALERT_RULE,
@@ -51,6 +52,12 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
             config.handle_monitor,
         ),
         (CHANNEL, ("create", "delete"), CreateChannel | DeleteChannel, config.handle_channel),
+        (
+            MAINTENANCE,
+            ("create", "update", "activate", "deactivate", "delete"),
+            MaintenanceCommand,
+            config.handle_maintenance,
+        ),
         (
             ALERT_RULE,
             ("create", "delete"),

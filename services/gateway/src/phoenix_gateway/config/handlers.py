@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from phoenix_contracts.base import Accepted, Rejected
+from phoenix_contracts.maintenance import CreateMaintenanceWindow, MaintenanceCommand
 from phoenix_contracts.monitors import CreateMonitor, MonitorCommand
 from phoenix_contracts.notifications import (
     CreateAlertRule,
@@ -24,7 +25,7 @@ from phoenix_contracts.notifications import (
 from phoenix_platform.ids import uuid7
 from phoenix_platform.messaging.eventstore import EventStore
 
-from phoenix_gateway.config import monitors, notifications
+from phoenix_gateway.config import maintenance, monitors, notifications
 from phoenix_gateway.config.aggregate import execute
 
 Reply = Accepted | Rejected
@@ -48,6 +49,17 @@ async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
     )
     return await execute(
         deps.store, monitors.MONITORS, aggregate_id, lambda s: monitors.decide(s, cmd, ctx)
+    )
+
+
+async def handle_maintenance(cmd: MaintenanceCommand, deps: ConfigDeps) -> Reply:
+    aggregate_id = uuid7() if isinstance(cmd, CreateMaintenanceWindow) else cmd.window_id
+    ctx = maintenance.Context(aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC))
+    return await execute(
+        deps.store,
+        maintenance.WINDOWS,
+        aggregate_id,
+        lambda s: maintenance.decide(s, cmd, ctx),
     )
 
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 import msgspec
 from phoenix_contracts.base import Event
 from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.maintenance import (
+    MaintenanceWindowActivated,
+    MaintenanceWindowCreated,
+    MaintenanceWindowDeactivated,
+    MaintenanceWindowDeleted,
+    MaintenanceWindowUpdated,
+)
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
@@ -46,6 +53,24 @@ _STATEMENTS = {
         " where id = :id and version < :v"
     ),
     MonitorDeleted: "delete from monitors where id = :id",
+    MaintenanceWindowCreated: (
+        "insert into maintenance_windows (id, organization_id, spec, active, version,"
+        " created_at, updated_at) values (:id, :org, cast(:spec as jsonb), :active, :v, :t, :t)"
+        " on conflict (id) do nothing"
+    ),
+    MaintenanceWindowUpdated: (
+        "update maintenance_windows set spec = cast(:spec as jsonb), version = :v,"
+        " updated_at = :t where id = :id and version < :v"
+    ),
+    MaintenanceWindowActivated: (
+        "update maintenance_windows set active = true, version = :v, updated_at = :t"
+        " where id = :id and version < :v"
+    ),
+    MaintenanceWindowDeactivated: (
+        "update maintenance_windows set active = false, version = :v, updated_at = :t"
+        " where id = :id and version < :v"
+    ),
+    MaintenanceWindowDeleted: "delete from maintenance_windows where id = :id",
     ChannelDeleted: "delete from notification_channels where id = :id",
     AlertRuleDeleted: "delete from alert_rules where id = :id",
 }
@@ -64,6 +89,8 @@ class ReadModelProjection:
         match event:
             case MonitorCreated(spec=spec) | MonitorUpdated(spec=spec):
                 params["spec"] = _json(spec)
+            case MaintenanceWindowCreated(spec=window) | MaintenanceWindowUpdated(spec=window):
+                params |= {"spec": _json(window), "active": window.strategy != "manual"}
             case MonitorStatusChanged():
                 await conn.execute(
                     text(

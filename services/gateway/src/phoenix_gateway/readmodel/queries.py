@@ -14,6 +14,7 @@ _TABLES = {
     "monitor": ("monitors", _MONITOR_COLUMNS),
     "channel": ("notification_channels", "id, name, type, config, is_default, created_at"),
     "alert_rule": ("alert_rules", "id, spec, created_at"),
+    "maintenance": ("maintenance_windows", "id, spec, active, created_at, updated_at"),
 }
 
 

@@ -1,0 +1,100 @@
+"""The maintenance-window aggregate: pure decide/evolve, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from phoenix_contracts.base import Envelope, Event, Rejected
+from phoenix_contracts.maintenance import (
+    MAINTENANCE,
+    ActivateMaintenanceWindow,
+    CreateMaintenanceWindow,
+    DeactivateMaintenanceWindow,
+    DeleteMaintenanceWindow,
+    MaintenanceCommand,
+    MaintenanceWindowActivated,
+    MaintenanceWindowCreated,
+    MaintenanceWindowDeactivated,
+    MaintenanceWindowDeleted,
+    MaintenanceWindowUpdated,
+    UpdateMaintenanceWindow,
+)
+from phoenix_platform.maintenance import InvalidSchedule, validate
+
+from phoenix_gateway.config.aggregate import Aggregate, envelope
+
+
+@dataclass(frozen=True)
+class WindowState:
+    exists: bool = False
+    deleted: bool = False
+    organization_id: str = ""
+    active: bool = False
+    version: int = 0
+
+
+def evolve(state: WindowState, event: Event) -> WindowState:
+    version = event.aggregate_version
+    match event:
+        case MaintenanceWindowCreated(spec=spec):
+            # Scheduled windows are enabled from the start; a manual one waits for "activate".
+            return WindowState(
+                True, False, event.organization_id, spec.strategy != "manual", version
+            )
+        case MaintenanceWindowUpdated():
+            return replace(state, version=version)
+        case MaintenanceWindowActivated():
+            return replace(state, active=True, version=version)
+        case MaintenanceWindowDeactivated():
+            return replace(state, active=False, version=version)
+        case MaintenanceWindowDeleted():
+            return replace(state, deleted=True, version=version)
+    return state
+
+
+WINDOWS = Aggregate(name=MAINTENANCE, initial=WindowState(), evolve=evolve)
+
+
+@dataclass(frozen=True)
+class Context:
+    aggregate_id: str
+    event_id: str
+    now: datetime
+
+
+def decide(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> list[Event] | Rejected:
+    if isinstance(cmd, CreateMaintenanceWindow | UpdateMaintenanceWindow):
+        try:
+            validate(cmd.spec)
+        except InvalidSchedule as exc:
+            return Rejected(code="invalid", field=exc.field, message=str(exc))
+    if isinstance(cmd, CreateMaintenanceWindow):
+        return [MaintenanceWindowCreated(spec=cmd.spec, **_envelope(state, cmd, ctx))]
+    if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
+        return Rejected(code="not_found", message="maintenance window not found")
+    match cmd:
+        case UpdateMaintenanceWindow(spec=spec):
+            return [MaintenanceWindowUpdated(spec=spec, **_envelope(state, cmd, ctx))]
+        case ActivateMaintenanceWindow():
+            return (
+                [] if state.active else [MaintenanceWindowActivated(**_envelope(state, cmd, ctx))]
+            )
+        case DeactivateMaintenanceWindow():
+            return (
+                [MaintenanceWindowDeactivated(**_envelope(state, cmd, ctx))] if state.active else []
+            )
+        case DeleteMaintenanceWindow():
+            return [MaintenanceWindowDeleted(**_envelope(state, cmd, ctx))]
+    return Rejected(code="invalid", message="unknown command")
+
+
+def _envelope(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> Envelope:
+    return envelope(
+        event_id=ctx.event_id,
+        aggregate_id=ctx.aggregate_id,
+        version=state.version + 1,
+        now=ctx.now,
+        organization_id=cmd.organization_id,
+        correlation_id=cmd.correlation_id,
+    )

@@ -1,0 +1,100 @@
+"""The maintenance-window aggregate, and what maintenance does to a monitor's verdict."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.checks import CheckCompleted
+from phoenix_contracts.maintenance import (
+    ActivateMaintenanceWindow,
+    CreateMaintenanceWindow,
+    DeactivateMaintenanceWindow,
+    MaintenanceCommand,
+    MaintenanceSpec,
+    MaintenanceWindowActivated,
+)
+from phoenix_evaluator.judge import Change, Health, Policy, enter_maintenance, judge
+from phoenix_gateway.config.maintenance import Context, WindowState, decide, evolve
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def run(*commands: MaintenanceCommand) -> tuple[WindowState, list[Event] | Rejected]:
+    state, decision = WindowState(), []  # type: ignore[var-annotated]
+    for n, command in enumerate(commands):
+        decision = decide(state, command, Context("w1", f"e{n}", NOW))
+        for event in decision if isinstance(decision, list) else []:
+            state = evolve(state, event)
+    return state, decision
+
+
+def test_a_manual_window_starts_inactive_and_a_scheduled_one_enabled() -> None:
+    manual, _ = run(CreateMaintenanceWindow(organization_id="o", spec=MaintenanceSpec(title="m")))
+    cron, _ = run(
+        CreateMaintenanceWindow(
+            organization_id="o",
+            spec=MaintenanceSpec(title="c", strategy="cron", cron="0 3 * * *"),
+        )
+    )
+    assert (manual.active, cron.active) == (False, True)
+
+
+def test_activating_twice_records_one_activation() -> None:
+    create = CreateMaintenanceWindow(organization_id="o", spec=MaintenanceSpec(title="m"))
+    activate = ActivateMaintenanceWindow(organization_id="o", window_id="w1")
+    state, decision = run(create, activate)
+    assert state.active
+    assert isinstance(decision, list)
+    assert isinstance(decision[0], MaintenanceWindowActivated)
+    _, again = run(create, activate, activate)
+    assert again == []
+
+
+def test_another_organizations_window_cannot_be_touched() -> None:
+    create = CreateMaintenanceWindow(organization_id="o", spec=MaintenanceSpec(title="m"))
+    _, decision = run(create, DeactivateMaintenanceWindow(organization_id="other", window_id="w1"))
+    assert isinstance(decision, Rejected)
+    assert decision.code == "not_found"
+
+
+def test_a_bad_schedule_is_refused_naming_the_field() -> None:
+    bad = MaintenanceSpec(title="m", strategy="cron", cron="every sunday")
+    _, decision = run(CreateMaintenanceWindow(organization_id="o", spec=bad))
+    assert isinstance(decision, Rejected)
+    assert decision.field == "cron"
+
+
+def result(outcome: str, second: int) -> CheckCompleted:
+    due = NOW + timedelta(seconds=second)
+    return CheckCompleted(
+        result_id=f"r{second}",
+        job_id="j",
+        monitor_id="m",
+        organization_id="o",
+        region="eu",
+        due_at=due,
+        started_at=due,
+        finished_at=due,
+        outcome=outcome,  # type: ignore[arg-type]
+    )
+
+
+def test_maintenance_resolves_an_open_incident_and_a_later_success_is_no_recovery() -> None:
+    policy = Policy(failure=1, recovery=1)
+    health, _ = judge(Health(), result("down", 0), policy, "i1")
+    assert health.incident_id == "i1"
+    health, decisions = enter_maintenance(health, result("down", 30))
+    (change,) = decisions
+    assert isinstance(change, Change)
+    assert (change.status, change.previous, change.resolves_incident) == (
+        "maintenance",
+        "down",
+        True,
+    )
+    health, decisions = enter_maintenance(health, result("down", 60))
+    assert decisions == []  # inside the window nothing counts
+    health, decisions = judge(health, result("up", 90), policy, "i2")
+    (after,) = [d for d in decisions if isinstance(d, Change)]
+    assert (after.previous, after.status) == ("maintenance", "up")
+    assert not after.resolves_incident
