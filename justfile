@@ -37,3 +37,7 @@ config-table:
 # Exactly what CI runs
 ci:
     bash .ci/run
+
+# Engine checks/s vs. the ceiling (nginx/openssl/wrk when installed); e.g. just bench-executor --seconds 5
+bench-executor *args:
+    uv run python -m bench.executor {{args}}

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import trustme
 from phoenix_executor.checks.base import CheckContext
+from phoenix_executor.engine import Engine
 from phoenix_platform.netguard import NetGuard, parse_networks
 
 from tests.checks.peers import (
@@ -43,27 +43,20 @@ ROUTES = {
 }
 
 
-@pytest.fixture(scope="session")
-async def clients() -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-    # The ignore_tls_errors client, as the executor builds it.
-    insecure = httpx.AsyncClient(verify=False, follow_redirects=False, trust_env=False)
-    yield client, insecure
-    await client.aclose()
-    await insecure.aclose()
+def context(guard: NetGuard) -> CheckContext:
+    return CheckContext(guard=guard, engine=Engine(guard=guard))
 
 
 @pytest.fixture(scope="session")
-def ctx(clients: tuple[httpx.AsyncClient, httpx.AsyncClient]) -> CheckContext:
+def ctx() -> CheckContext:
     """Loopback allowed, as a self-hoster's PHOENIX_ALLOW_PRIVATE_TARGETS would."""
-    guard = NetGuard(parse_networks("127.0.0.0/8,::1/128"))
-    return CheckContext(guard=guard, client=clients[0], insecure_client=clients[1])
+    return context(NetGuard(parse_networks("127.0.0.0/8,::1/128")))
 
 
 @pytest.fixture(scope="session")
-def guarded_ctx(clients: tuple[httpx.AsyncClient, httpx.AsyncClient]) -> CheckContext:
+def guarded_ctx() -> CheckContext:
     """The default guard: SSRF protection on, loopback refused."""
-    return CheckContext(guard=NetGuard(), client=clients[0], insecure_client=clients[1])
+    return context(NetGuard())
 
 
 @pytest.fixture(scope="session")

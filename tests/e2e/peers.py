@@ -32,7 +32,16 @@ class Target(_Server):
     def __init__(self) -> None:
         self.status = 200
         self.hits = 0
+        self.fail_every = 0  # when set, every n-th request answers 500 (a blip)
+        self.failures_served = 0
         super().__init__(_TargetHandler)
+
+    def status_for_next(self) -> int:
+        self.hits += 1
+        if self.fail_every and self.hits % self.fail_every == 0:
+            self.failures_served += 1
+            return 500
+        return self.status
 
 
 class WebhookSink(_Server):
@@ -56,9 +65,9 @@ class WebhookSink(_Server):
 class _TargetHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner: Target = self.server.owner  # type: ignore[attr-defined]
-        owner.hits += 1
-        body = b"ok" if owner.status < 400 else b"broken"
-        self.send_response(owner.status)
+        status = owner.status_for_next()
+        body = b"ok" if status < 400 else b"broken"
+        self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

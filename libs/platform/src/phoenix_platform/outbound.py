@@ -48,7 +48,10 @@ async def fetch(
         response = await client.send(request, stream=True)
         try:
             location = response.headers.get("location")
-            if response.status_code in REDIRECTS and location and hop < max_redirects:
+            redirect = response.status_code in REDIRECTS and location
+            if redirect and max_redirects and hop == max_redirects:
+                break  # still redirecting after the last hop we may follow
+            if redirect and hop < max_redirects:
                 current = current.join(location)
                 if response.status_code == 303 or (
                     response.status_code in (301, 302) and method == "POST"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
@@ -11,20 +10,11 @@ from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
 from phoenix_executor.checks.base import CheckContext
+from phoenix_executor.engine import Engine
 from phoenix_executor.handlers import ExecutorDeps, handle_job
 from phoenix_executor.settings import ExecutorSettings
 
 SERVICE = "executor"
-
-
-def http_client(*, verify: bool, concurrency: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        verify=verify,
-        follow_redirects=False,  # redirects are followed by hand, each hop guarded
-        timeout=httpx.Timeout(30.0),
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=0),
-        trust_env=False,
-    )
 
 
 async def serve(settings: ExecutorSettings) -> None:
@@ -39,13 +29,8 @@ async def serve(settings: ExecutorSettings) -> None:
             headers={"Nats-Msg-Id": result.job_id},
         )
 
-    checks = CheckContext(
-        guard=NetGuard(parse_networks(settings.allow_private_targets)),
-        client=http_client(verify=True, concurrency=settings.concurrency),
-        insecure_client=http_client(verify=False, concurrency=settings.concurrency),
-    )
-    runtime.on_stop(checks.client.aclose)
-    runtime.on_stop(checks.insecure_client.aclose)
+    guard = NetGuard(parse_networks(settings.allow_private_targets))
+    checks = CheckContext(guard=guard, engine=Engine(guard=guard))
     deps = ExecutorDeps(checks=checks, publish=publish)
     work_consumer(
         runtime.broker,

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-import httpx
 from phoenix_contracts.checks import CheckOutcome, Timings
 from phoenix_contracts.monitors import MonitorSpec
 from phoenix_platform.netguard import NetGuard
+
+from phoenix_executor.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,7 @@ class CheckContext:
     """Shared, long-lived resources a check may use (built once per executor)."""
 
     guard: NetGuard
-    client: httpx.AsyncClient
-    insecure_client: httpx.AsyncClient  # for monitors with ignore_tls_errors
+    engine: Engine  # the HTTP engine of the http, keyword and json checks
 
 
 class Check(Protocol):

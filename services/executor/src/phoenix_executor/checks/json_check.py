@@ -112,7 +112,7 @@ class JsonCheck:
         if isinstance(answer, Outcome):
             return answer
         try:
-            document = json.loads(answer.fetched.body)
+            document = json.loads(answer.response.body)
         except ValueError as exc:  # also UnicodeDecodeError
             return answer.outcome(False, "json", f"body is not JSON: {exc}")
         try:

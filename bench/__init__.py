@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand or through ``just bench-*``; never part of the test suite."""
