@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from phoenix_contracts.base import Accepted, Envelope, Event, Rejected
 from phoenix_platform.messaging.codec import event_type
@@ -52,21 +52,33 @@ async def execute(
     return Rejected(code="conflict", message="the resource changed concurrently; try again")
 
 
-def envelope(
-    *,
-    event_id: str,
-    aggregate_id: str,
-    version: int,
-    now: datetime,
-    organization_id: str,
-    correlation_id: str,
-) -> Envelope:
-    """The envelope fields every event needs, as keyword arguments."""
+class CommandContext(Protocol):
+    """What a decision needs from outside: the ids and clock it may not make itself."""
+
+    @property
+    def aggregate_id(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def now(self) -> datetime: ...
+
+
+class Addressed(Protocol):
+    """Every command names its organization and correlation."""
+
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def correlation_id(self) -> str: ...
+
+
+def next_envelope(version: int, cmd: Addressed, ctx: CommandContext) -> Envelope:
+    """The envelope of the event that follows ``version``, as keyword arguments."""
     return Envelope(
-        event_id=event_id,
-        aggregate_id=aggregate_id,
-        aggregate_version=version,
-        occurred_at=now,
-        organization_id=organization_id,
-        correlation_id=correlation_id,
+        event_id=ctx.event_id,
+        aggregate_id=ctx.aggregate_id,
+        aggregate_version=version + 1,
+        occurred_at=ctx.now,
+        organization_id=cmd.organization_id,
+        correlation_id=cmd.correlation_id,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from phoenix_contracts.base import Envelope, Event, Rejected
+from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.maintenance import (
     MAINTENANCE,
     ActivateMaintenanceWindow,
@@ -22,7 +22,7 @@ from phoenix_contracts.maintenance import (
 )
 from phoenix_platform.maintenance import InvalidSchedule, validate
 
-from phoenix_gateway.config.aggregate import Aggregate, envelope
+from phoenix_gateway.config.aggregate import Aggregate, next_envelope
 
 
 @dataclass(frozen=True)
@@ -70,31 +70,17 @@ def decide(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> list[Ev
         except InvalidSchedule as exc:
             return Rejected(code="invalid", field=exc.field, message=str(exc))
     if isinstance(cmd, CreateMaintenanceWindow):
-        return [MaintenanceWindowCreated(spec=cmd.spec, **_envelope(state, cmd, ctx))]
+        return [MaintenanceWindowCreated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
         return Rejected(code="not_found", message="maintenance window not found")
+    env = next_envelope(state.version, cmd, ctx)
     match cmd:
         case UpdateMaintenanceWindow(spec=spec):
-            return [MaintenanceWindowUpdated(spec=spec, **_envelope(state, cmd, ctx))]
+            return [MaintenanceWindowUpdated(spec=spec, **env)]
         case ActivateMaintenanceWindow():
-            return (
-                [] if state.active else [MaintenanceWindowActivated(**_envelope(state, cmd, ctx))]
-            )
+            return [] if state.active else [MaintenanceWindowActivated(**env)]
         case DeactivateMaintenanceWindow():
-            return (
-                [MaintenanceWindowDeactivated(**_envelope(state, cmd, ctx))] if state.active else []
-            )
+            return [MaintenanceWindowDeactivated(**env)] if state.active else []
         case DeleteMaintenanceWindow():
-            return [MaintenanceWindowDeleted(**_envelope(state, cmd, ctx))]
+            return [MaintenanceWindowDeleted(**env)]
     return Rejected(code="invalid", message="unknown command")
-
-
-def _envelope(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> Envelope:
-    return envelope(
-        event_id=ctx.event_id,
-        aggregate_id=ctx.aggregate_id,
-        version=state.version + 1,
-        now=ctx.now,
-        organization_id=cmd.organization_id,
-        correlation_id=cmd.correlation_id,
-    )

@@ -8,7 +8,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import msgspec
-from phoenix_contracts.base import Envelope, Event, Rejected
+from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.monitors import (
     MONITOR,
     CreateMonitor,
@@ -25,7 +25,7 @@ from phoenix_contracts.monitors import (
     UpdateMonitor,
 )
 
-from phoenix_gateway.config.aggregate import Aggregate, envelope
+from phoenix_gateway.config.aggregate import Aggregate, next_envelope
 
 
 @dataclass(frozen=True)
@@ -172,9 +172,10 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
         # The push token is ours to choose, never the caller's: it is the beat's only credential.
         token = ctx.new_push_token if cmd.spec.type == "push" else ""
         spec = msgspec.structs.replace(cmd.spec, push_token=token)
-        return [MonitorCreated(spec=spec, **_envelope(state, cmd, ctx))]
+        return [MonitorCreated(spec=spec, **next_envelope(state.version, cmd, ctx))]
     if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
         return NOT_FOUND  # another organization's monitor is indistinguishable from none
+    env = next_envelope(state.version, cmd, ctx)
     match cmd:
         case UpdateMonitor(spec=spec):
             if (problem := validate_spec(spec, ctx.min_interval)) is not None:
@@ -183,22 +184,11 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
                 return _invalid("type", "a monitor's type cannot change; create a new monitor")
             kept = state.spec.push_token if state.spec else ""
             spec = msgspec.structs.replace(spec, push_token=kept)
-            return [MonitorUpdated(spec=spec, **_envelope(state, cmd, ctx))]
+            return [MonitorUpdated(spec=spec, **env)]
         case PauseMonitor():
-            return [] if state.paused else [MonitorPaused(**_envelope(state, cmd, ctx))]
+            return [] if state.paused else [MonitorPaused(**env)]
         case ResumeMonitor():
-            return [MonitorResumed(**_envelope(state, cmd, ctx))] if state.paused else []
+            return [MonitorResumed(**env)] if state.paused else []
         case DeleteMonitor():
-            return [MonitorDeleted(**_envelope(state, cmd, ctx))]
+            return [MonitorDeleted(**env)]
     return Rejected(code="invalid", message="unknown command")
-
-
-def _envelope(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> Envelope:
-    return envelope(
-        event_id=ctx.event_id,
-        aggregate_id=ctx.aggregate_id,
-        version=state.version + 1,
-        now=ctx.now,
-        organization_id=cmd.organization_id,
-        correlation_id=cmd.correlation_id,
-    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from phoenix_contracts.base import Envelope, Event, Rejected
+from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
@@ -21,7 +21,7 @@ from phoenix_contracts.notifications import (
     DeleteChannel,
 )
 
-from phoenix_gateway.config.aggregate import Aggregate, envelope
+from phoenix_gateway.config.aggregate import Aggregate, next_envelope
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,10 @@ def decide_channel(
     if isinstance(cmd, CreateChannel):
         if (problem := validate_channel(cmd.spec)) is not None:
             return problem
-        return [
-            ChannelCreated(
-                spec=cmd.spec, **_envelope(state, cmd.organization_id, cmd.correlation_id, ctx)
-            )
-        ]
+        return [ChannelCreated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     if not _visible(state, cmd.organization_id):
         return Rejected(code="not_found", message="notification channel not found")
-    return [ChannelDeleted(**_envelope(state, cmd.organization_id, cmd.correlation_id, ctx))]
+    return [ChannelDeleted(**next_envelope(state.version, cmd, ctx))]
 
 
 def decide_alert_rule(
@@ -112,26 +108,11 @@ def decide_alert_rule(
             )
         if spec.scope == "tags" and not spec.tag_ids:
             return Rejected(code="invalid", field="tag_ids", message="scope 'tags' needs tag_ids")
-        return [
-            AlertRuleCreated(
-                spec=spec, **_envelope(state, cmd.organization_id, cmd.correlation_id, ctx)
-            )
-        ]
+        return [AlertRuleCreated(spec=spec, **next_envelope(state.version, cmd, ctx))]
     if not _visible(state, cmd.organization_id):
         return Rejected(code="not_found", message="alert rule not found")
-    return [AlertRuleDeleted(**_envelope(state, cmd.organization_id, cmd.correlation_id, ctx))]
+    return [AlertRuleDeleted(**next_envelope(state.version, cmd, ctx))]
 
 
 def _visible(state: Owned, organization_id: str) -> bool:
     return state.exists and not state.deleted and state.organization_id == organization_id
-
-
-def _envelope(state: Owned, organization_id: str, correlation_id: str, ctx: Context) -> Envelope:
-    return envelope(
-        event_id=ctx.event_id,
-        aggregate_id=ctx.aggregate_id,
-        version=state.version + 1,
-        now=ctx.now,
-        organization_id=organization_id,
-        correlation_id=correlation_id,
-    )
