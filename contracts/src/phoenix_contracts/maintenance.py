@@ -57,9 +57,7 @@ class MaintenanceWindowActivated(Event, frozen=True, kw_only=True, tag="maintena
     aggregate: ClassVar[str] = MAINTENANCE
 
 
-class MaintenanceWindowDeactivated(
-    Event, frozen=True, kw_only=True, tag="maintenance.deactivated"
-):
+class MaintenanceWindowDeactivated(Event, frozen=True, kw_only=True, tag="maintenance.deactivated"):
     aggregate: ClassVar[str] = MAINTENANCE
 
 
@@ -98,9 +96,7 @@ class ActivateMaintenanceWindow(Message, frozen=True, kw_only=True, tag="activat
     correlation_id: str = ""
 
 
-class DeactivateMaintenanceWindow(
-    Message, frozen=True, kw_only=True, tag="deactivate_maintenance"
-):
+class DeactivateMaintenanceWindow(Message, frozen=True, kw_only=True, tag="deactivate_maintenance"):
     verb: ClassVar[str] = "deactivate"
     organization_id: str
     window_id: str
