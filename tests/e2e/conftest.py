@@ -1,22 +1,41 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.peers import Target, WebhookSink
 from tests.e2e.stack import RunningStack, start_stack
-from tests.infra import Servers
+from tests.infra import (
+    Servers,
+    create_database,
+    delete_streams,
+    drop_database,
+    new_namespace,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
+async def module_namespace(servers: Servers) -> AsyncIterator[tuple[str, str]]:
+    """A namespace and database of this module's own: no monitor of another module
+    keeps being checked (and alerting) while this module's stack runs."""
+    namespace = new_namespace()
+    database = f"phoenix_{namespace}"
+    url = await create_database(servers.admin_database_url, database)
+    yield namespace, url
+    await drop_database(servers.admin_database_url, database)
+    await delete_streams(servers.nats_url, namespace)
+
+
+@pytest.fixture(scope="module")
 def stack(
-    servers: Servers, namespace: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    servers: Servers, module_namespace: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningStack]:
-    """The whole stack as real processes, on this session's servers and namespace."""
+    """The whole stack as real processes, on this session's servers."""
+    namespace, database_url = module_namespace
     workdir = tmp_path_factory.mktemp("stack")
     env = {
         "PHOENIX_NATS_URL": servers.nats_url,

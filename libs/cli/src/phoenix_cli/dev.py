@@ -143,7 +143,7 @@ def _print_status(
 ) -> None:
     lines = ["", "Phoenix is running" if all(ready.values()) else "Phoenix started with problems"]
     for process in processes:
-        state = "ready" if ready[process.name] else "NOT READY"
+        state = "ready" if ready[process.name] else f"NOT READY {process.last_probe}"
         lines.append(f"  {process.name:<10} {state:<10} pid {process.pid}")
     lines.append(f"  API        http://127.0.0.1:{gateway_port}/api/v1   (docs: /schema)")
     lines.append(f"  started in {elapsed:.1f} s — Ctrl-C stops everything")

@@ -28,6 +28,7 @@ class ServiceProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._pump: asyncio.Task[None] | None = None
         self._stopping = False
+        self.last_probe = ""
 
     @property
     def pid(self) -> int | None:
@@ -50,9 +51,13 @@ class ServiceProcess:
 
     async def probe(self, client: httpx.AsyncClient) -> bool:
         try:
-            return (await client.get(self._probe_url)).status_code == 200
-        except httpx.HTTPError:
+            response = await client.get(self._probe_url)
+        except httpx.HTTPError as exc:
+            self.last_probe = f"({type(exc).__name__})"
             return False
+        # What /readyz said, so a service that never gets ready shows which check fails.
+        self.last_probe = response.text[:200]
+        return response.status_code == 200
 
     async def keep_running(self, stop: asyncio.Event) -> None:
         """Restart the service if it dies on its own, backing off up to 30 s."""

@@ -21,7 +21,7 @@ from phoenix_contracts.subjects import Subjects
 from phoenix_platform.messaging.codec import decode_event
 from phoenix_platform.messaging.deadletter import park
 from phoenix_platform.messaging.streams import Streams
-from phoenix_platform.messaging.tail import LogEntry, follow
+from phoenix_platform.messaging.tail import LogEntry, follow, last_sequence
 
 
 class Follower:
@@ -53,12 +53,21 @@ class Follower:
             return False
         return True
 
+    async def _mark_start(self, start_sequence: int) -> None:
+        """Note where the log ends now; with nothing to apply we are caught up at once.
+
+        Asked of the stream, not of the new consumer: a push consumer may have
+        delivered everything before we ask it, and would then report nothing pending.
+        """
+        if await last_sequence(self._js, self._stream, self._subject) < start_sequence:
+            self._caught_up.set()
+
     async def _advance(self, batch: list[LogEntry], sequence: int | None = None) -> None:
         last = sequence if sequence is not None else (batch[-1].sequence if batch else 0)
         async with self._changed:
             self.applied = max(self.applied, last)
             self._changed.notify_all()
-        if not batch or batch[-1].pending == 0:
+        if batch and batch[-1].pending == 0:
             self._caught_up.set()
 
     async def _decode(self, entry: LogEntry) -> Event | None:
@@ -95,6 +104,7 @@ class MemoryFollower(Follower):
         self._apply = apply
 
     async def run(self) -> None:
+        await self._mark_start(self.applied + 1)
         async for batch in follow(self._js, self._stream, self._subject, self.applied + 1):
             for entry in batch:
                 event = await self._decode(entry)

@@ -61,6 +61,7 @@ class Projector(Follower):
         position = await self._checkpoint()
         async with self._changed:
             self.applied = max(self.applied, position)
+        await self._mark_start(position + 1)
         async for batch in follow(self._js, self._stream, self._subject, position + 1):
             last = await self._apply_batch(batch) if batch else position
             await self._advance(batch, last)

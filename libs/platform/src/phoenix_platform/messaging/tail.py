@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,22 @@ class LogEntry:
     subject: str
     data: bytes
     pending: int  # messages left in the stream after this one, at delivery time
+
+
+async def last_sequence(js: JetStreamContext, stream: str, subject: str) -> int:
+    """The sequence of the newest message on ``subject`` (wildcards allowed); 0 when none."""
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        return 0
+    if not info.state.messages:
+        return 0
+    if subject.endswith(">") and subject.count(".") <= 2:
+        return int(info.state.last_seq)  # the whole stream (our streams hold one subject tree)
+    try:
+        return int((await js.get_last_msg(stream, subject)).seq or 0)
+    except NotFoundError:
+        return 0
 
 
 async def follow(
@@ -35,8 +52,7 @@ async def follow(
     """Yield batches of entries from ``start_sequence`` on, forever.
 
     A batch is whatever has arrived, up to ``batch_size``: large during replay,
-    one entry at a time when live. If nothing matches at the start, one empty
-    batch is yielded first, so the caller learns it is caught up.
+    one entry at a time when live.
     """
     config = ConsumerConfig(
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(start_sequence, 1)
@@ -49,8 +65,6 @@ async def follow(
         pending_msgs_limit=batch_size * 20,
     )
     try:
-        if (await sub.consumer_info()).num_pending == 0:
-            yield []
         while True:
             first = await _next(sub)
             batch = [_entry(first)]
