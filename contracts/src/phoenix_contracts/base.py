@@ -46,12 +46,14 @@ class Rejected(Message, frozen=True, kw_only=True, tag="rejected"):
     """Reply to a command or request that was refused.
 
     ``code`` is one of: ``invalid`` (bad input; ``field`` names it),
-    ``conflict``, ``not_found``, ``unauthorized``, ``forbidden``, ``unavailable``.
+    ``conflict``, ``not_found``, ``unauthorized``, ``forbidden``, ``throttled``
+    (``retry_after`` seconds), ``unavailable``.
     """
 
     code: str
     message: str
     field: str | None = None
+    retry_after: int | None = None
 
 
 class Accepted(Message, frozen=True, kw_only=True, tag="accepted"):

@@ -7,8 +7,8 @@ from phoenix_contracts.health import (
     MonitorFlappingChanged,
     MonitorStatusChanged,
 )
-from phoenix_contracts.identity import MemberAdded, OrganizationCreated, UserSignedUp
-from phoenix_contracts.incidents import IncidentOpened, IncidentResolved
+from phoenix_contracts.identity import IdentityEvent
+from phoenix_contracts.incidents import IncidentEvent
 from phoenix_contracts.maintenance import MaintenanceEvent
 from phoenix_contracts.monitors import (
     MonitorCreated,
@@ -25,11 +25,10 @@ from phoenix_contracts.notifications import (
     NotificationFailed,
     NotificationSent,
 )
+from phoenix_contracts.tags import TagEvent
 
 AnyEvent = (
-    UserSignedUp
-    | OrganizationCreated
-    | MemberAdded
+    IdentityEvent
     | MonitorCreated
     | MonitorUpdated
     | MonitorPaused
@@ -38,8 +37,7 @@ AnyEvent = (
     | MonitorStatusChanged
     | MonitorFlappingChanged
     | CertificateExpiring
-    | IncidentOpened
-    | IncidentResolved
+    | IncidentEvent
     | MaintenanceEvent
     | ChannelCreated
     | ChannelDeleted
@@ -47,4 +45,5 @@ AnyEvent = (
     | AlertRuleDeleted
     | NotificationSent
     | NotificationFailed
+    | TagEvent
 )

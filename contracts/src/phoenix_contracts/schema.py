@@ -15,14 +15,26 @@ import msgspec
 from phoenix_contracts.base import Accepted, Rejected
 from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_contracts.identity import (
+    ApiKeyList,
+    ApiKeyView,
     Authenticate,
+    ChangePassword,
+    CreateApiKey,
+    Done,
     IdentityEvent,
+    ListApiKeys,
+    ListSessions,
     LoggedIn,
     LogIn,
+    LogOut,
     Principal,
+    RevokeApiKey,
+    RevokeSession,
+    SessionList,
     SignedUp,
     SignUp,
 )
+from phoenix_contracts.incidents import IncidentCommand
 from phoenix_contracts.log import AnyEvent
 from phoenix_contracts.maintenance import MaintenanceCommand
 from phoenix_contracts.monitors import MonitorCommand
@@ -33,16 +45,35 @@ from phoenix_contracts.notifications import (
     DeleteChannel,
     NotificationJob,
 )
+from phoenix_contracts.tags import TagCommand
 
 FAMILIES: dict[str, Any] = {
     "events": AnyEvent,
     "identity-events": IdentityEvent,
-    "auth-requests": SignUp | LogIn | Authenticate,
-    "auth-replies": SignedUp | LoggedIn | Principal | Rejected,
+    "auth-requests": SignUp
+    | LogIn
+    | Authenticate
+    | LogOut
+    | ListSessions
+    | RevokeSession
+    | ChangePassword
+    | CreateApiKey
+    | RevokeApiKey
+    | ListApiKeys,
+    "auth-replies": SignedUp
+    | LoggedIn
+    | Principal
+    | SessionList
+    | ApiKeyView
+    | ApiKeyList
+    | Done
+    | Rejected,
     "command-replies": Accepted | Rejected,
     "monitor-commands": MonitorCommand,
     "notification-commands": CreateChannel | DeleteChannel | CreateAlertRule | DeleteAlertRule,
     "maintenance-commands": MaintenanceCommand,
+    "incident-commands": IncidentCommand,
+    "tag-commands": TagCommand,
     "check-jobs": CheckJob,
     "check-results": CheckCompleted,
     "notification-jobs": NotificationJob,

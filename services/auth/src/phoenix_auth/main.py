@@ -5,18 +5,32 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from phoenix_contracts.identity import Authenticate, LogIn, SignUp
+from phoenix_contracts.identity import (
+    Authenticate,
+    ChangePassword,
+    CreateApiKey,
+    CredentialsRevoked,
+    ListApiKeys,
+    ListSessions,
+    LogIn,
+    LogOut,
+    RevokeApiKey,
+    RevokeSession,
+    SignUp,
+)
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
+from phoenix_platform.messaging.codec import encode
 from phoenix_platform.messaging.requests import responder
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
-from phoenix_auth import handlers
+from phoenix_auth import account, handlers, keys
 from phoenix_auth.projection import IdentityProjection
 from phoenix_auth.sessions import SessionStore
 from phoenix_auth.settings import AuthSettings
+from phoenix_auth.throttle import LoginThrottle
 
 SERVICE = "auth"
 
@@ -36,18 +50,47 @@ async def serve(settings: AuthSettings) -> None:
         IdentityProjection(),
         subject=f"{settings.namespace}.evt.>",
     )
+    nc = runtime.broker.connection
+
+    async def revoked(user_id: str) -> None:
+        await nc.publish(
+            runtime.subjects.auth("revoked"), encode(CredentialsRevoked(user_id=user_id))
+        )
+
     deps = handlers.AuthDeps(
         engine=engine,
         store=runtime.event_store,
         projector=projector,
-        sessions=SessionStore(redis, settings.namespace, settings.session_idle_seconds),
+        sessions=SessionStore(
+            redis,
+            settings.namespace,
+            settings.session_idle_seconds,
+            settings.session_absolute_seconds,
+        ),
+        throttle=LoginThrottle(
+            redis,
+            settings.namespace,
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            window=settings.login_throttle_window,
+        ),
+        redis=redis,
+        namespace=settings.namespace,
         signup_mode=settings.signup_mode,
+        revoked=revoked,
     )
     # Which request subject goes to which handler.
     routes: list[tuple[str, type, Callable[..., Awaitable[object]]]] = [
         (SignUp.verb, SignUp, handlers.sign_up),
         (LogIn.verb, LogIn, handlers.log_in),
         (Authenticate.verb, Authenticate, handlers.authenticate),
+        (LogOut.verb, LogOut, account.log_out),
+        (ListSessions.verb, ListSessions, account.list_sessions),
+        (RevokeSession.verb, RevokeSession, account.revoke_session),
+        (ChangePassword.verb, ChangePassword, account.change_password),
+        (CreateApiKey.verb, CreateApiKey, keys.create_api_key),
+        (ListApiKeys.verb, ListApiKeys, keys.list_api_keys),
+        (RevokeApiKey.verb, RevokeApiKey, keys.revoke_api_key),
     ]
     for verb, kind, handler in routes:
         responder(

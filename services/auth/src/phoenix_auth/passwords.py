@@ -26,3 +26,8 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
         return ok and password_hash is not None
 
     return await asyncio.to_thread(verify)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """The hash was made with other parameters than today's: replace it at login."""
+    return _hasher.check_needs_rehash(password_hash)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import msgspec
 from phoenix_contracts.base import Event
-from phoenix_contracts.identity import MemberAdded, OrganizationCreated, UserSignedUp
+from phoenix_contracts.identity import (
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    MemberAdded,
+    OrganizationCreated,
+    UserPasswordChanged,
+    UserSignedUp,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -53,6 +61,37 @@ class IdentityProjection:
                         " do update set role = excluded.role"
                     ),
                     {"o": event.aggregate_id, "u": event.user_id, "r": event.role},
+                )
+            case UserPasswordChanged():
+                await conn.execute(
+                    text("update users set password_hash = :h where id = :id"),
+                    {"h": event.password_hash, "id": event.aggregate_id},
+                )
+            case ApiKeyCreated():
+                await conn.execute(
+                    text(
+                        "insert into api_keys (id, organization_id, user_id, name, prefix, digest,"
+                        " scopes, expires_at, created_at) values (:id, :org, :u, :n, :p, :d,"
+                        " cast(:s as jsonb), :e, :t) on conflict do nothing"
+                    ),
+                    {
+                        "id": event.aggregate_id,
+                        "org": event.organization_id,
+                        "u": event.user_id,
+                        "n": event.name,
+                        "p": event.prefix,
+                        "d": event.digest,
+                        "s": msgspec.json.encode(event.scopes).decode(),
+                        "e": event.expires_at,
+                        "t": event.occurred_at,
+                    },
+                )
+            case ApiKeyRevoked():
+                await conn.execute(
+                    text(
+                        "update api_keys set revoked_at = :t where id = :id and revoked_at is null"
+                    ),
+                    {"t": event.occurred_at, "id": event.aggregate_id},
                 )
             case _:
                 pass

@@ -18,3 +18,15 @@ class AuthSettings(BaseSettings, frozen=True, kw_only=True):
     session_idle_seconds: Annotated[
         int, msgspec.Meta(ge=60, description="A session unused this long expires")
     ] = 7 * 24 * 3600
+    session_absolute_seconds: Annotated[
+        int, msgspec.Meta(ge=300, description="A session ends this long after login, used or not")
+    ] = 30 * 24 * 3600
+    login_failures_per_account: Annotated[
+        int, msgspec.Meta(ge=1, description="Failed logins of one account before it is throttled")
+    ] = 10
+    login_failures_per_address: Annotated[
+        int, msgspec.Meta(ge=1, description="Failed logins from one address before it is throttled")
+    ] = 50
+    login_throttle_window: Annotated[
+        int, msgspec.Meta(ge=10, description="Seconds over which failed logins are counted")
+    ] = 900

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from phoenix_contracts.base import Envelope, Event
+from phoenix_contracts.base import Accepted, Envelope, Event, Rejected
 from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.health import (
     HEALTH,
@@ -14,12 +14,15 @@ from phoenix_contracts.health import (
     MonitorFlappingChanged,
     MonitorStatusChanged,
 )
-from phoenix_contracts.incidents import INCIDENT, IncidentOpened, IncidentResolved
+from phoenix_contracts.incidents import IncidentCommand, IncidentOpened, IncidentResolved
+from phoenix_platform.commands import execute
 from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
 
+from phoenix_evaluator import incidents
+from phoenix_evaluator.incidents import INCIDENTS, IncidentState
 from phoenix_evaluator.judge import Change, Decision, FlappingChanged, enter_maintenance, judge
 from phoenix_evaluator.state import EvaluatorState, Watched
 
@@ -142,33 +145,55 @@ def health_events(
 async def record_incident(
     store: EventStore, watched: Watched, change: Change, result: CheckCompleted
 ) -> None:
-    """Open or resolve the incident of a status change (idempotent by event id)."""
-    if change.incident_id is None or not (change.opens_incident or change.resolves_incident):
+    """Open or resolve the incident of a status change.
+
+    Idempotent: the event ids derive from the incident id, and the incident is
+    loaded first, so a retry after a crash, or a recovery after someone
+    resolved the incident by hand, appends nothing.
+    """
+    incident_id = change.incident_id
+    if incident_id is None or not (change.opens_incident or change.resolves_incident):
         return
-    envelope = Envelope(
-        event_id=f"{change.incident_id}:{'opened' if change.opens_incident else 'resolved'}",
-        aggregate_id=change.incident_id,
-        aggregate_version=1 if change.opens_incident else 2,
-        occurred_at=result.finished_at,
-        organization_id=watched.organization_id,
-        correlation_id=result.job_id,
-    )
-    if change.opens_incident:
-        event: Event = IncidentOpened(
-            **envelope,
-            monitor_id=result.monitor_id,
-            title=f"{watched.spec.name} is down",
-            cause=change.reason,
-            started_at=result.finished_at,
+
+    def decide(state: IncidentState) -> list[Event] | Rejected:
+        envelope = Envelope(
+            event_id=f"{incident_id}:{'opened' if change.opens_incident else 'resolved'}",
+            aggregate_id=incident_id,
+            aggregate_version=state.version + 1,
+            occurred_at=result.finished_at,
+            organization_id=watched.organization_id,
+            correlation_id=result.job_id,
         )
-        expected = 0
-    else:
-        started = change.incident_started_at or result.finished_at
-        event = IncidentResolved(
-            **envelope,
-            monitor_id=result.monitor_id,
-            resolved_at=result.finished_at,
-            duration_seconds=(result.finished_at - started).total_seconds(),
-        )
-        expected = await store.last_sequence(INCIDENT, change.incident_id)
-    await store.append([event], expected)
+        if change.opens_incident:
+            if state.status != "none":
+                return []
+            return [
+                IncidentOpened(
+                    **envelope,
+                    monitor_id=result.monitor_id,
+                    title=f"{watched.spec.name} is down",
+                    cause=change.reason,
+                    started_at=result.finished_at,
+                )
+            ]
+        if not state.is_open:
+            return []  # resolved already (by hand, or by our own earlier attempt)
+        started = change.incident_started_at or state.started_at or result.finished_at
+        return [
+            IncidentResolved(
+                **envelope,
+                monitor_id=result.monitor_id,
+                resolved_at=result.finished_at,
+                duration_seconds=(result.finished_at - started).total_seconds(),
+            )
+        ]
+
+    reply = await execute(store, INCIDENTS, incident_id, decide)
+    if isinstance(reply, Rejected):
+        raise ConcurrencyConflict(reply.message)  # retried by the work consumer
+
+
+async def handle_incident_command(cmd: IncidentCommand, store: EventStore) -> Accepted | Rejected:
+    """A person acknowledges, updates or resolves an incident (``<ns>.cmd.incident.<verb>``)."""
+    ctx = incidents.Context(aggregate_id=cmd.incident_id, event_id=uuid7(), now=datetime.now(UTC))
+    return await execute(store, INCIDENTS, cmd.incident_id, lambda s: incidents.decide(s, cmd, ctx))

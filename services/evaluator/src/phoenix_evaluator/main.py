@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from phoenix_contracts.checks import CheckCompleted
+from phoenix_contracts.incidents import INCIDENT, INCIDENT_VERBS, IncidentCommand
 from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.logging import configure
+from phoenix_platform.messaging.requests import responder
 from phoenix_platform.messaging.work import work_consumer
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
-from phoenix_evaluator.handlers import EvaluatorDeps, handle_result
+from phoenix_evaluator.handlers import EvaluatorDeps, handle_incident_command, handle_result
 from phoenix_evaluator.settings import EvaluatorSettings
 from phoenix_evaluator.state import EvaluatorState
 
@@ -38,6 +42,15 @@ async def serve(settings: EvaluatorSettings) -> None:
         max_deliver=settings.max_deliver,
         batch_size=64,
     )
+    for verb in INCIDENT_VERBS:
+        # People's commands on incidents: the evaluator is the incident aggregate's one writer.
+        responder(
+            runtime.broker,
+            runtime.subjects.command(INCIDENT, verb),
+            queue="evaluator",
+            kind=IncidentCommand,
+            handler=partial(handle_incident_command, store=runtime.event_store),
+        )
     runtime.background("state-follower", follower.run)
     runtime.readiness("state", follower.is_caught_up)
     await runtime.serve()

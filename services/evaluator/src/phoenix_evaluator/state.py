@@ -11,6 +11,7 @@ from phoenix_contracts.health import (
     MonitorFlappingChanged,
     MonitorStatusChanged,
 )
+from phoenix_contracts.incidents import IncidentResolved
 from phoenix_contracts.maintenance import (
     MaintenanceSpec,
     MaintenanceWindowActivated,
@@ -82,6 +83,9 @@ class EvaluatorState:
         if isinstance(event, MAINTENANCE_EVENTS):
             self._apply_window(event)
             return
+        if isinstance(event, IncidentResolved):
+            self._forget_incident(event)
+            return
         current = self.monitors.get(event.aggregate_id)
         match event:
             case MonitorCreated(spec=spec):
@@ -105,6 +109,15 @@ class EvaluatorState:
                     health_sequence=sequence,
                     health_version=event.aggregate_version,
                 )
+
+    def _forget_incident(self, event: IncidentResolved) -> None:
+        # Resolved by hand (or by us): the next recovery must not resolve it again.
+        watched = self.monitors.get(event.monitor_id)
+        if watched is not None and watched.health.incident_id == event.aggregate_id:
+            self.monitors[event.monitor_id] = replace(
+                watched,
+                health=replace(watched.health, incident_id=None, incident_started_at=None),
+            )
 
     def _apply_window(self, event: Event) -> None:
         window = _window_after(self.windows.get(event.aggregate_id), event)

@@ -13,16 +13,20 @@ from phoenix_contracts.identity import Principal
 from phoenix_contracts.subjects import Subjects
 from phoenix_platform.runtime import Runtime
 
-from phoenix_gateway.api.auth import AccountController, AuthController
+from phoenix_gateway.api.account import AccountController
+from phoenix_gateway.api.auth import AuthController
 from phoenix_gateway.api.channels import AlertRuleController, ChannelController
+from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
+from phoenix_gateway.api.keys import ApiKeyController
 from phoenix_gateway.api.maintenance import MaintenanceController
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
 from phoenix_gateway.api.push import push
+from phoenix_gateway.api.triage import TRIAGE_HANDLERS
 from phoenix_gateway.readmodel.queries import ReadModel
 
 
@@ -35,6 +39,8 @@ class AppDeps:
     read_model: ReadModel
     cookie_secure: bool
     max_body_bytes: int
+    resolver: PrincipalResolver
+    trusted_proxies: TrustedProxies
 
 
 def _constant(value: Any) -> Provide:
@@ -45,10 +51,10 @@ def _constant(value: Any) -> Provide:
 
 
 def create_app(deps: AppDeps) -> Litestar:
-    resolver = PrincipalResolver(deps.nats, deps.subjects)
+    resolver = deps.resolver
 
     async def provide_principal(request: Request) -> Principal:  # type: ignore[type-arg]
-        return await resolver(request)
+        return await resolver.authorize(request)
 
     return Litestar(
         route_handlers=[
@@ -56,11 +62,13 @@ def create_app(deps: AppDeps) -> Litestar:
             readyz,
             AuthController,
             AccountController,
+            ApiKeyController,
             MonitorController,
             ChannelController,
             AlertRuleController,
             push,
             MaintenanceController,
+            *TRIAGE_HANDLERS,
         ],
         dependencies={
             "principal": Provide(provide_principal),
@@ -70,6 +78,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "commands": _constant(deps.commands),
             "read_model": _constant(deps.read_model),
             "cookie_secure": _constant(deps.cookie_secure),
+            "trusted_proxies": _constant(deps.trusted_proxies),
         },
         middleware=[correlation_middleware],
         exception_handlers={Exception: problem_handler},

@@ -18,14 +18,18 @@ from phoenix_contracts.notifications import (
     DeleteAlertRule,
     DeleteChannel,
 )
+from phoenix_contracts.tags import TAG, TAG_VERBS, TagCommand
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.requests import responder
+from phoenix_platform.netguard import parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
+from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.app import AppDeps, create_app
 from phoenix_gateway.config import handlers as config
 from phoenix_gateway.readmodel.projection import ReadModelProjection
@@ -64,6 +68,7 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
             CreateAlertRule | DeleteAlertRule,
             config.handle_alert_rule,
         ),
+        (TAG, TAG_VERBS, TagCommand, config.handle_tag),
     ]
     for aggregate, verbs, kind, handler in routes:
         for verb in verbs:
@@ -91,11 +96,14 @@ async def serve(settings: GatewaySettings) -> None:
             store=runtime.event_store,
             min_interval=settings.min_interval,
             channel_ids_of=read_model.channel_ids,
+            tag_names_of=read_model.tag_names,
         ),
     )
     projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
     runtime.background("read-model-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
+    resolver = PrincipalResolver(runtime.broker.connection, runtime.subjects)
+    await resolver.listen_for_revocations()
     app = create_app(
         AppDeps(
             runtime=runtime,
@@ -107,6 +115,8 @@ async def serve(settings: GatewaySettings) -> None:
             read_model=read_model,
             cookie_secure=settings.cookie_secure,
             max_body_bytes=settings.max_body_bytes,
+            resolver=resolver,
+            trusted_proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
         )
     )
     server = _Server(

@@ -3,10 +3,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from phoenix_platform.netguard import parse_networks
 from phoenix_platform.settings import BaseSettings
 
 
 class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
+    def __post_init__(self) -> None:
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"PHOENIX_TRUSTED_PROXIES: {exc}") from None
+
     health_port: Annotated[
         int,
         msgspec.Meta(ge=0, le=65535, description="Unused by the gateway: probes use the API port"),
@@ -29,6 +36,10 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     max_body_bytes: Annotated[
         int, msgspec.Meta(ge=1024, description="Largest request body accepted, bytes")
     ] = 1_048_576
+    trusted_proxies: Annotated[
+        str,
+        msgspec.Meta(description="CIDRs of reverse proxies whose X-Forwarded-For is believed"),
+    ] = ""
     command_timeout: Annotated[
         float, msgspec.Meta(gt=0, description="Seconds to wait for a command's owner to answer")
     ] = 10.0

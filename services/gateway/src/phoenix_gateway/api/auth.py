@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, post
 from litestar.datastructures import Cookie
 from nats.aio.client import Client
 from phoenix_contracts.base import Rejected
-from phoenix_contracts.identity import LoggedIn, LogIn, Principal, SignedUp, SignUp, UserView
+from phoenix_contracts.identity import (
+    Done,
+    LoggedIn,
+    LogIn,
+    LogOut,
+    SignedUp,
+    SignUp,
+    UserView,
+)
 from phoenix_contracts.subjects import Subjects
 from phoenix_platform.logging import current_correlation
 from phoenix_platform.messaging.requests import Unavailable, request
 
-from phoenix_gateway.api.principal import SESSION_COOKIE
+from phoenix_gateway.api.clients import TrustedProxies, client_address
+from phoenix_gateway.api.principal import SESSION_COOKIE, token_of
 from phoenix_gateway.api.problems import Problem, from_rejection
 
 
@@ -52,9 +61,7 @@ def _user(view: UserView) -> User:
     return User(id=view.id, username=view.username, email=view.email)
 
 
-async def _ask(
-    nc: Client, subjects: Subjects, message: SignUp | LogIn, reply_kind: object
-) -> object:
+async def ask(nc: Client, subjects: Subjects, message: Any, reply_kind: object) -> object:
     try:
         reply = await request(nc, subjects.auth(message.verb), message, reply_kind, timeout=10.0)
     except Unavailable:
@@ -69,7 +76,7 @@ class AuthController(Controller):
 
     @post("/signup", status_code=201)
     async def signup(self, data: SignupRequest, nats: Client, subjects: Subjects) -> User:
-        reply = await _ask(
+        reply = await ask(
             nats,
             subjects,
             SignUp(
@@ -91,40 +98,45 @@ class AuthController(Controller):
         nats: Client,
         subjects: Subjects,
         cookie_secure: bool,
+        trusted_proxies: TrustedProxies,
     ) -> Response[Session]:
-        client = request.client.host if request.client else ""
-        reply = await _ask(
+        address = client_address(request, trusted_proxies)
+        reply = await ask(
             nats,
             subjects,
-            LogIn(username=data.username, password=data.password, client_address=client),
+            LogIn(username=data.username, password=data.password, client_address=address),
             LoggedIn | Rejected,
         )
         assert isinstance(reply, LoggedIn)
-        session = Session(
-            session_token=reply.session_token,
-            user=_user(reply.user),
-            organization_id=reply.organization_id,
-            expires_in=reply.expires_in,
+        return session_response(reply, cookie_secure)
+
+    @post("/logout", status_code=204)
+    async def logout(self, request: Request, nats: Client, subjects: Subjects) -> Response[None]:  # type: ignore[type-arg]
+        token = token_of(request)
+        if token and not token.startswith("phx_"):
+            await ask(nats, subjects, LogOut(session_token=token), Done | Rejected)
+        return Response(
+            None,
+            status_code=204,
+            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
         )
-        cookie = Cookie(
-            key=SESSION_COOKIE,
-            value=reply.session_token,
-            httponly=True,
-            samesite="lax",
-            secure=cookie_secure,
-            max_age=reply.expires_in,
-            path="/",
-        )
-        return Response(session, cookies=[cookie])
 
 
-class AccountController(Controller):
-    path = "/api/v1/account"
-
-    @get("/me")
-    async def me(self, principal: Principal) -> Me:
-        return Me(
-            user=_user(principal.user),
-            organization_id=principal.organization_id,
-            role=principal.role,
-        )
+def session_response(reply: LoggedIn, cookie_secure: bool) -> Response[Session]:
+    """A new session as JSON and as an HttpOnly cookie."""
+    session = Session(
+        session_token=reply.session_token,
+        user=_user(reply.user),
+        organization_id=reply.organization_id,
+        expires_in=reply.expires_in,
+    )
+    cookie = Cookie(
+        key=SESSION_COOKIE,
+        value=reply.session_token,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure,
+        max_age=reply.expires_in,
+        path="/",
+    )
+    return Response(session, cookies=[cookie])

@@ -118,6 +118,7 @@ class MonitorUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Monitor(MonitorCreate, kw_only=True):
     id: str
     push_token: str  # push monitors: beats go to /api/v1/push/<push_token>
+    tag_ids: list[str]  # set through PUT /api/v1/monitors/{id}/tags
     status: str
     status_reason: str
     status_changed_at: datetime | None
@@ -132,6 +133,7 @@ def to_monitor(row: dict[str, Any]) -> Monitor:
     return Monitor(
         id=str(row["id"]),
         push_token=spec.push_token,
+        tag_ids=spec.tag_ids,
         status=row["status"],
         status_reason=row["status_reason"],
         status_changed_at=row["status_changed_at"],
@@ -185,7 +187,8 @@ class MonitorController(Controller):
     ) -> Monitor:
         current = await self._read(read_model, principal, str(monitor_id))
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        merged = {**{f: getattr(current, f) for f in MonitorCreate.__struct_fields__}, **changes}
+        kept = {f: getattr(current, f) for f in MonitorCreate.__struct_fields__}
+        merged = {**kept, "tag_ids": current.tag_ids, **changes}
         spec = msgspec.convert(merged, MonitorSpec)
         await commands.send(
             MONITOR,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import msgspec
 from litestar import Request
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from phoenix_contracts.base import Rejected
-from phoenix_contracts.identity import Authenticate, Principal
+from phoenix_contracts.identity import Authenticate, CredentialsRevoked, Principal
 from phoenix_contracts.subjects import Subjects
 from phoenix_platform.messaging.requests import Unavailable, request
 
@@ -24,14 +26,38 @@ CACHE_SECONDS = 5.0
 CACHE_SIZE = 10_000
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass
 class PrincipalResolver:
     nc: Client
     subjects: Subjects
     _cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
 
+    async def listen_for_revocations(self) -> None:
+        """Forget a user's cached credentials the moment auth ends any of them."""
+
+        async def forget(msg: Msg) -> None:
+            try:
+                user_id = msgspec.json.decode(msg.data, type=CredentialsRevoked).user_id
+            except msgspec.MsgspecError:
+                self._cache.clear()  # unreadable: forget everyone rather than risk it
+                return
+            for token in [t for t, (_, p) in self._cache.items() if p.user.id == user_id]:
+                self._cache.pop(token, None)
+
+        await self.nc.subscribe(self.subjects.auth("revoked"), cb=forget)
+
+    async def authorize(self, request: Request) -> Principal:  # type: ignore[type-arg]
+        """The caller, if allowed this request: writes need the ``write`` scope."""
+        principal = await self(request)
+        if request.method not in READ_METHODS and "write" not in principal.scopes:
+            raise Problem(403, "this credential may only read")
+        return principal
+
     async def __call__(self, request: Request) -> Principal:  # type: ignore[type-arg]
-        token = _token_of(request)
+        token = token_of(request)
         if not token:
             raise Problem(401, "authentication required: send a session token or cookie")
         cached = self._cache.get(token)
@@ -43,7 +69,9 @@ class PrincipalResolver:
             raise Problem(503, "authentication is unavailable; try again shortly") from None
         if isinstance(reply, Rejected):
             self._cache.pop(token, None)
-            raise Problem(401, reply.message)
+            if reply.code == "unauthorized":
+                raise Problem(401, reply.message)
+            raise Problem(503, "authentication is unavailable; try again shortly")
         if len(self._cache) >= CACHE_SIZE:
             self._cache.clear()
         self._cache[token] = (time.monotonic() + CACHE_SECONDS, reply)
@@ -61,7 +89,7 @@ async def request_principal(nc: Client, subjects: Subjects, token: str) -> Princ
     return reply
 
 
-def _token_of(request: Request) -> str | None:  # type: ignore[type-arg]
+def token_of(request: Request) -> str | None:  # type: ignore[type-arg]
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():

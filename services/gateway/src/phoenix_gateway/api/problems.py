@@ -20,6 +20,7 @@ STATUS_OF_CODE = {
     "not_found": 404,
     "unauthorized": 401,
     "forbidden": 403,
+    "throttled": 429,
     "unavailable": 503,
 }
 
@@ -27,14 +28,21 @@ STATUS_OF_CODE = {
 class Problem(HTTPException):
     """An error with an RFC 9457 body; ``errors`` lists field-level details."""
 
-    def __init__(self, status: int, detail: str, errors: list[dict[str, str]] | None = None):
-        super().__init__(status_code=status, detail=detail)
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(status_code=status, detail=detail, headers=headers)
         self.errors = errors or []
 
 
 def from_rejection(rejected: Rejected) -> Problem:
     errors = [{"field": rejected.field, "message": rejected.message}] if rejected.field else []
-    return Problem(STATUS_OF_CODE.get(rejected.code, 400), rejected.message, errors)
+    headers = {"Retry-After": str(rejected.retry_after)} if rejected.retry_after else None
+    return Problem(STATUS_OF_CODE.get(rejected.code, 400), rejected.message, errors, headers)
 
 
 def _body(

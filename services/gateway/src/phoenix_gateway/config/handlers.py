@@ -1,4 +1,4 @@
-"""The config role: the one writer of monitor, channel and alert-rule events.
+"""The config role: the one writer of monitor, channel, alert-rule, maintenance and tag events.
 
 It runs in the gateway process as its own module, reached only over NATS
 (``<ns>.cmd.<aggregate>.<verb>``, queue group ``config``), so it can move to a
@@ -8,7 +8,7 @@ service of its own without changing a caller.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,10 +22,11 @@ from phoenix_contracts.notifications import (
     DeleteAlertRule,
     DeleteChannel,
 )
+from phoenix_contracts.tags import CreateTag, TagCommand
 from phoenix_platform.ids import uuid7
 from phoenix_platform.messaging.eventstore import EventStore
 
-from phoenix_gateway.config import maintenance, monitors, notifications
+from phoenix_gateway.config import maintenance, monitors, notifications, tags
 from phoenix_gateway.config.aggregate import execute
 
 Reply = Accepted | Rejected
@@ -36,6 +37,8 @@ class ConfigDeps:
     store: EventStore
     min_interval: int
     channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
+    # the organization's tags: lower-cased name → tag id
+    tag_names_of: Callable[[str], Coroutine[Any, Any, Mapping[str, str]]]
 
 
 async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
@@ -86,3 +89,12 @@ async def handle_alert_rule(cmd: CreateAlertRule | DeleteAlertRule, deps: Config
         aggregate_id,
         lambda s: notifications.decide_alert_rule(s, cmd, ctx),
     )
+
+
+async def handle_tag(cmd: TagCommand, deps: ConfigDeps) -> Reply:
+    aggregate_id = uuid7() if isinstance(cmd, CreateTag) else cmd.tag_id
+    taken = await deps.tag_names_of(cmd.organization_id)
+    ctx = tags.Context(
+        aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC), taken_names=taken
+    )
+    return await execute(deps.store, tags.TAGS, aggregate_id, lambda s: tags.decide(s, cmd, ctx))

@@ -1,10 +1,17 @@
-"""The gateway's read model: monitors with their current status, channels, rules."""
+"""The gateway's read model: monitors with their current status, channels, rules,
+incidents with their timeline, tags."""
 
 from __future__ import annotations
 
 import msgspec
 from phoenix_contracts.base import Event
 from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.incidents import (
+    IncidentAcknowledged,
+    IncidentOpened,
+    IncidentResolved,
+    IncidentUpdateAdded,
+)
 from phoenix_contracts.maintenance import (
     MaintenanceWindowActivated,
     MaintenanceWindowCreated,
@@ -25,6 +32,7 @@ from phoenix_contracts.notifications import (
     ChannelCreated,
     ChannelDeleted,
 )
+from phoenix_contracts.tags import TagCreated, TagDeleted, TagUpdated
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,6 +81,30 @@ _STATEMENTS = {
     MaintenanceWindowDeleted: "delete from maintenance_windows where id = :id",
     ChannelDeleted: "delete from notification_channels where id = :id",
     AlertRuleDeleted: "delete from alert_rules where id = :id",
+    TagDeleted: "delete from tags where id = :id",
+}
+
+_TIMELINE = (
+    "insert into incident_updates (event_id, incident_id, at, kind, message, by_user_id)"
+    " values (:e, :i, :t, :k, :m, :u) on conflict (event_id) do nothing"
+)
+_INCIDENT_STATEMENTS = {
+    IncidentOpened: (
+        "insert into incidents (id, organization_id, monitor_id, title, cause, status,"
+        " started_at, updated_at) values (:id, :org, :mon, :title, :cause, 'open', :started, :t)"
+        " on conflict (id) do nothing"
+    ),
+    IncidentAcknowledged: (
+        "update incidents set status = 'acknowledged', acknowledged_at = :t, updated_at = :t"
+        " where id = :id and status = 'open'"
+    ),
+    IncidentUpdateAdded: (
+        "update incidents set updated_at = greatest(updated_at, :t) where id = :id"
+    ),
+    IncidentResolved: (
+        "update incidents set status = 'resolved', resolved_at = :resolved,"
+        " duration_seconds = :duration, updated_at = :t where id = :id and status <> 'resolved'"
+    ),
 }
 
 
@@ -91,7 +123,40 @@ class ReadModelProjection:
                 params["spec"] = _json(spec)
             case MaintenanceWindowCreated(spec=window) | MaintenanceWindowUpdated(spec=window):
                 params |= {"spec": _json(window), "active": window.strategy != "manual"}
+            case (
+                IncidentOpened()
+                | IncidentAcknowledged()
+                | IncidentUpdateAdded()
+                | IncidentResolved()
+            ):
+                await _apply_incident(conn, event, params)
+                return
+            case TagCreated() | TagUpdated():
+                await conn.execute(
+                    text(
+                        "insert into tags (id, organization_id, name, color, description, version,"
+                        " created_at, updated_at) values (:id, :org, :n, :c, :d, :v, :t, :t)"
+                        " on conflict (id) do update set name = excluded.name,"
+                        " color = excluded.color, description = excluded.description,"
+                        " version = excluded.version, updated_at = excluded.updated_at"
+                        " where tags.version < excluded.version"
+                    ),
+                    {**params, "n": event.name, "c": event.color, "d": event.description},
+                )
+                return
             case MonitorStatusChanged():
+                if event.incident_id:
+                    await conn.execute(
+                        text(_TIMELINE),
+                        {
+                            "e": event.event_id,
+                            "i": event.incident_id,
+                            "t": event.occurred_at,
+                            "k": "status_changed",
+                            "m": f"{event.previous} → {event.status}: {event.reason}",
+                            "u": "",
+                        },
+                    )
                 await conn.execute(
                     text(
                         "update monitors set status = :s, status_reason = :r,"
@@ -133,3 +198,35 @@ class ReadModelProjection:
         statement = _STATEMENTS.get(type(event))
         if statement is not None:
             await conn.execute(text(statement), params)
+
+
+async def _apply_incident(
+    conn: AsyncConnection,
+    event: IncidentOpened | IncidentAcknowledged | IncidentUpdateAdded | IncidentResolved,
+    params: dict[str, object],
+) -> None:
+    entry: dict[str, object] = {
+        "e": event.event_id,
+        "i": event.aggregate_id,
+        "t": event.occurred_at,
+        "u": "",
+    }
+    match event:
+        case IncidentOpened():
+            params |= {
+                "mon": event.monitor_id,
+                "title": event.title,
+                "cause": event.cause,
+                "started": event.started_at,
+            }
+            entry |= {"k": "opened", "m": event.cause}
+        case IncidentAcknowledged():
+            entry |= {"k": "acknowledged", "m": event.note, "u": event.by_user_id}
+        case IncidentUpdateAdded():
+            entry |= {"k": "update", "m": event.message, "u": event.by_user_id}
+        case IncidentResolved():
+            params |= {"resolved": event.resolved_at, "duration": event.duration_seconds}
+            message = event.note if event.by_user_id else event.note or "recovered"
+            entry |= {"k": "resolved", "m": message, "u": event.by_user_id}
+    await conn.execute(text(_INCIDENT_STATEMENTS[type(event)]), params)
+    await conn.execute(text(_TIMELINE), entry)

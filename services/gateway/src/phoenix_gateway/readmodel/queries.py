@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -15,7 +16,13 @@ _TABLES = {
     "channel": ("notification_channels", "id, name, type, config, is_default, created_at"),
     "alert_rule": ("alert_rules", "id, spec, created_at"),
     "maintenance": ("maintenance_windows", "id, spec, active, created_at, updated_at"),
+    "tag": ("tags", "id, name, color, description, created_at, updated_at"),
 }
+Rows = list[dict[str, Any]]  # (``ReadModel.list`` shadows the builtin in the class body)
+_INCIDENT_COLUMNS = (
+    "id, monitor_id, title, cause, status, severity, started_at, acknowledged_at,"
+    " resolved_at, duration_seconds, updated_at"
+)
 
 
 class ReadModel:
@@ -88,3 +95,106 @@ class ReadModel:
                 )
             ).scalars()
             return frozenset(str(i) for i in ids)
+
+    async def tag_names(self, organization_id: str) -> dict[str, str]:
+        """The organization's tags: lower-cased name → tag id."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                text("select lower(name), id from tags where organization_id = :o"),
+                {"o": organization_id},
+            )
+            return {name: str(tag_id) for name, tag_id in rows}
+
+    async def tags_by_id(self, organization_id: str, ids: Sequence[str]) -> Rows:
+        """The organization's tags among ``ids`` (unknown or foreign ids are left out)."""
+        if not ids:
+            return []
+        async with self._engine.connect() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        text(
+                            f"select {_TABLES['tag'][1]} from tags where organization_id = :o"
+                            " and id = any(cast(:ids as uuid[])) order by id"
+                        ),
+                        {"o": organization_id, "ids": list(ids)},
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(row) for row in rows]
+
+    async def incident(self, organization_id: str, incident_id: str) -> dict[str, Any] | None:
+        async with self._engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        text(
+                            f"select {_INCIDENT_COLUMNS} from incidents"
+                            " where id = :id and organization_id = :o"
+                        ),
+                        {"id": incident_id, "o": organization_id},
+                    )
+                )
+                .mappings()
+                .one_or_none()
+            )
+        return dict(row) if row else None
+
+    async def incidents(
+        self,
+        organization_id: str,
+        *,
+        limit: int,
+        before: str | None = None,
+        status: str | None = None,
+        monitor_id: str | None = None,
+    ) -> Rows:
+        """Newest first, keyset-paginated on (started_at, id): ``before`` is the last id seen.
+
+        Incident ids derive from results (not time-ordered), so the key needs the time.
+        """
+        async with self._engine.connect() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        text(
+                            f"select {_INCIDENT_COLUMNS} from incidents where organization_id = :o"
+                            " and (cast(:before as uuid) is null or (started_at, id) <"
+                            " (select started_at, id from incidents as c"
+                            " where c.id = cast(:before as uuid)))"
+                            " and (cast(:status as text) is null or status = :status)"
+                            " and (cast(:mon as uuid) is null or monitor_id = cast(:mon as uuid))"
+                            " order by started_at desc, id desc limit :limit"
+                        ),
+                        {
+                            "o": organization_id,
+                            "before": before,
+                            "status": status,
+                            "mon": monitor_id,
+                            "limit": limit,
+                        },
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(row) for row in rows]
+
+    async def incident_timeline(self, incident_id: str) -> Rows:
+        async with self._engine.connect() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        text(
+                            "select event_id, at, kind, message, by_user_id from incident_updates"
+                            " where incident_id = :i order by at, event_id"
+                        ),
+                        {"i": incident_id},
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(row) for row in rows]
