@@ -20,13 +20,14 @@ from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
+from phoenix_gateway.api.incidents import IncidentController
 from phoenix_gateway.api.keys import ApiKeyController
 from phoenix_gateway.api.maintenance import MaintenanceController
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
 from phoenix_gateway.api.push import push
-from phoenix_gateway.api.triage import TRIAGE_HANDLERS
+from phoenix_gateway.api.tags import MonitorTagController, TagController
 from phoenix_gateway.readmodel.queries import ReadModel
 
 
@@ -68,7 +69,9 @@ def create_app(deps: AppDeps) -> Litestar:
             AlertRuleController,
             push,
             MaintenanceController,
-            *TRIAGE_HANDLERS,
+            IncidentController,
+            TagController,
+            MonitorTagController,
         ],
         dependencies={
             "principal": Provide(provide_principal),
