@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -73,6 +74,10 @@ def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response
     elif isinstance(exc, ValidationException):
         status, detail = 400, "the request body or parameters are invalid"
         errors = _validation_errors(exc.extra)
+    elif isinstance(exc, UnicodeDecodeError | msgspec.DecodeError | RecursionError):
+        # Litestar hands some bodies to the JSON decoder unchecked: not UTF-8, or
+        # nested deeper than the decoder's recursion limit.
+        status, detail, errors = 400, "the request body is not valid JSON", []
     elif isinstance(exc, HTTPException):
         status, detail, errors = exc.status_code, exc.detail, []
     else:
