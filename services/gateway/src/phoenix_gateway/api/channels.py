@@ -21,13 +21,12 @@ from phoenix_contracts.notifications import (
 )
 
 from phoenix_gateway.api.commands import CommandBus
-from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.pages import Cursor, Page, UuidText, page_of
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Id = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
-Cursor = Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")]
+Id = UuidText
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 ConfigValue = Annotated[str, msgspec.Meta(max_length=4096)] | int | bool
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
@@ -21,7 +22,7 @@ from phoenix_contracts.incidents import (
 )
 
 from phoenix_gateway.api.commands import CommandBus
-from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.pages import Cursor, Page, page_of
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
 
@@ -88,9 +89,9 @@ class IncidentController(Controller):
         principal: Principal,
         read_model: ReadModel,
         status: IncidentStatus | None = None,
-        monitor_id: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+        monitor_id: UUID | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+        cursor: Cursor = None,
     ) -> Page[Incident]:
         """Newest first."""
         rows = await read_model.incidents(
@@ -98,7 +99,7 @@ class IncidentController(Controller):
             limit=limit + 1,
             before=cursor,
             status=status,
-            monitor_id=monitor_id,
+            monitor_id=str(monitor_id) if monitor_id else None,
         )
         return page_of([to_incident(r) for r in rows], limit)
 

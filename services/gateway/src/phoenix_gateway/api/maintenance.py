@@ -21,11 +21,11 @@ from phoenix_contracts.maintenance import (
 from phoenix_platform.maintenance import in_force
 
 from phoenix_gateway.api.commands import CommandBus
-from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.pages import Cursor, Page, UuidText, page_of
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+Id = UuidText
 
 
 class MaintenanceWindowCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -91,7 +91,7 @@ class MaintenanceController(Controller):
         principal: Principal,
         read_model: ReadModel,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+        cursor: Cursor = None,
     ) -> Page[MaintenanceWindow]:
         rows = await read_model.list(
             "maintenance", principal.organization_id, limit=limit + 1, after=cursor

@@ -20,7 +20,7 @@ from phoenix_contracts.monitors import (
 )
 
 from phoenix_gateway.api.commands import CommandBus
-from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.pages import Cursor, Page, page_of
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
 
@@ -163,7 +163,7 @@ class MonitorController(Controller):
         principal: Principal,
         read_model: ReadModel,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+        cursor: Cursor = None,
     ) -> Page[Monitor]:
         rows = await read_model.list(
             "monitor", principal.organization_id, limit=limit + 1, after=cursor

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
+from uuid import UUID
 
 import msgspec
+from litestar.params import Parameter
+
+# An id inside a request body: the canonical text form of a UUID.
+UuidText = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+
+# A real UUID, not just UUID-shaped text: the database would refuse anything else.
+Cursor = Annotated[UUID | None, Parameter(description="next_cursor of the previous page")]
 
 
 class HasId(Protocol):

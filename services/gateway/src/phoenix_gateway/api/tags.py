@@ -13,11 +13,11 @@ from phoenix_contracts.monitors import MONITOR, MonitorSpec, UpdateMonitor
 from phoenix_contracts.tags import TAG, CreateTag, DeleteTag, TagSpec, UpdateTag
 
 from phoenix_gateway.api.commands import CommandBus
-from phoenix_gateway.api.pages import Page, page_of
+from phoenix_gateway.api.pages import Cursor, Page, UuidText, page_of
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+Id = UuidText
 # Lengths only: the config role checks the content and names the field (422).
 TagName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Color = Annotated[str, msgspec.Meta(max_length=32)]
@@ -87,7 +87,7 @@ class TagController(Controller):
         principal: Principal,
         read_model: ReadModel,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        cursor: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+        cursor: Cursor = None,
     ) -> Page[Tag]:
         rows = await read_model.list(
             "tag", principal.organization_id, limit=limit + 1, after=cursor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -47,7 +48,7 @@ class ReadModel:
         return dict(row) if row else None
 
     async def list(
-        self, kind: str, organization_id: str, *, limit: int, after: str | None = None
+        self, kind: str, organization_id: str, *, limit: int, after: UUID | str | None = None
     ) -> list[dict[str, Any]]:
         """Oldest first, keyset-paginated on the (time-ordered) id."""
         table, columns = _TABLES[kind]
@@ -60,7 +61,11 @@ class ReadModel:
                             " and (cast(:after as uuid) is null or id > cast(:after as uuid))"
                             " order by id limit :limit"
                         ),
-                        {"o": organization_id, "after": after, "limit": limit},
+                        {
+                            "o": organization_id,
+                            "after": str(after) if after else None,
+                            "limit": limit,
+                        },
                     )
                 )
                 .mappings()
@@ -147,7 +152,7 @@ class ReadModel:
         organization_id: str,
         *,
         limit: int,
-        before: str | None = None,
+        before: UUID | str | None = None,
         status: str | None = None,
         monitor_id: str | None = None,
     ) -> Rows:
@@ -170,7 +175,7 @@ class ReadModel:
                         ),
                         {
                             "o": organization_id,
-                            "before": before,
+                            "before": str(before) if before else None,
                             "status": status,
                             "mon": monitor_id,
                             "limit": limit,
