@@ -22,6 +22,7 @@ from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
 from phoenix_gateway.api.incidents import IncidentController
 from phoenix_gateway.api.keys import ApiKeyController
+from phoenix_gateway.api.live import LiveFeed, stream
 from phoenix_gateway.api.maintenance import MaintenanceController
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
@@ -42,6 +43,7 @@ class AppDeps:
     max_body_bytes: int
     resolver: PrincipalResolver
     trusted_proxies: TrustedProxies
+    live: LiveFeed
 
 
 def _constant(value: Any) -> Provide:
@@ -72,6 +74,7 @@ def create_app(deps: AppDeps) -> Litestar:
             IncidentController,
             TagController,
             MonitorTagController,
+            stream,
         ],
         dependencies={
             "principal": Provide(provide_principal),
@@ -82,6 +85,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "read_model": _constant(deps.read_model),
             "cookie_secure": _constant(deps.cookie_secure),
             "trusted_proxies": _constant(deps.trusted_proxies),
+            "live": _constant(deps.live),
         },
         middleware=[correlation_middleware],
         exception_handlers={Exception: problem_handler},

@@ -29,6 +29,7 @@ from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
 from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.live import LiveFeed
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.app import AppDeps, create_app
 from phoenix_gateway.config import handlers as config
@@ -104,6 +105,8 @@ async def serve(settings: GatewaySettings) -> None:
     runtime.readiness("projection", projector.is_caught_up)
     resolver = PrincipalResolver(runtime.broker.connection, runtime.subjects)
     await resolver.listen_for_revocations()
+    live = LiveFeed(runtime.broker.connection, runtime.subjects)
+    await live.start()
     app = create_app(
         AppDeps(
             runtime=runtime,
@@ -116,6 +119,7 @@ async def serve(settings: GatewaySettings) -> None:
             cookie_secure=settings.cookie_secure,
             max_body_bytes=settings.max_body_bytes,
             resolver=resolver,
+            live=live,
             trusted_proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
         )
     )

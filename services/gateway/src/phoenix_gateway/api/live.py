@@ -1,0 +1,130 @@
+"""``GET /api/v1/stream``: status changes, check results and incidents, as Server-Sent Events.
+
+One NATS subscription per gateway process feeds every open stream; each
+connection gets only its organization's messages, mapped to HTTP shapes
+(events never leave over HTTP as they are stored). A client that cannot keep
+up loses its oldest messages rather than holding memory: the queue is bounded.
+A comment every 15 s keeps proxies from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import get
+from litestar.response import ServerSentEvent
+from litestar.response.sse import ServerSentEventMessage
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from phoenix_contracts.checks import CheckCompleted
+from phoenix_contracts.health import MonitorStatusChanged
+from phoenix_contracts.identity import Principal
+from phoenix_contracts.incidents import IncidentAcknowledged, IncidentOpened, IncidentResolved
+from phoenix_contracts.subjects import Subjects
+from phoenix_platform.messaging.codec import decode_event
+
+QUEUE_SIZE = 1000
+KEEPALIVE_SECONDS = 15.0
+_results = msgspec.json.Decoder(CheckCompleted)
+
+
+def to_message(
+    subject: str, data: bytes, subjects: Subjects
+) -> tuple[str, str, dict[str, Any]] | None:
+    """(organization, event name, payload) for what a live view shows, else None."""
+    if subject.startswith(subjects.namespace + ".res."):
+        result = _results.decode(data)
+        return (
+            result.organization_id,
+            "check",
+            {
+                "monitor_id": result.monitor_id,
+                "outcome": result.outcome,
+                "region": result.region,
+                "status_code": result.status_code,
+                "latency_ms": result.timings.total_ms,
+                "checked_at": result.finished_at.isoformat(),
+                "message": result.message,
+            },
+        )
+    event = decode_event(data)
+    match event:
+        case MonitorStatusChanged():
+            return (
+                event.organization_id,
+                "status",
+                {
+                    "monitor_id": event.monitor_id,
+                    "status": event.status,
+                    "previous": event.previous,
+                    "reason": event.reason,
+                    "at": event.occurred_at.isoformat(),
+                },
+            )
+        case IncidentOpened() | IncidentAcknowledged() | IncidentResolved():
+            kind = {IncidentOpened: "opened", IncidentAcknowledged: "acknowledged"}.get(
+                type(event), "resolved"
+            )
+            return (
+                event.organization_id,
+                "incident",
+                {
+                    "incident_id": event.aggregate_id,
+                    "change": kind,
+                    "at": event.occurred_at.isoformat(),
+                },
+            )
+    return None
+
+
+class LiveFeed:
+    def __init__(self, nc: Client, subjects: Subjects) -> None:
+        self._nc = nc
+        self._subjects = subjects
+        self._listeners: dict[str, set[asyncio.Queue[ServerSentEventMessage]]] = defaultdict(set)
+
+    async def start(self) -> None:
+        await self._nc.subscribe(self._subjects.all_events, cb=self._on_message)
+        await self._nc.subscribe(self._subjects.all_results, cb=self._on_message)
+
+    async def _on_message(self, msg: Msg) -> None:
+        if not any(self._listeners.values()):
+            return  # nobody watching: do not even decode
+        try:
+            found = to_message(msg.subject, msg.data, self._subjects)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return  # the log's own consumers park bad messages; a live view skips them
+        if found is None:
+            return
+        organization, name, payload = found
+        message = ServerSentEventMessage(event=name, data=msgspec.json.encode(payload).decode())
+        for queue in self._listeners.get(organization, ()):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()  # drop the oldest for a client that cannot keep up
+            queue.put_nowait(message)
+
+    async def follow(self, organization: str) -> AsyncIterator[ServerSentEventMessage]:
+        queue: asyncio.Queue[ServerSentEventMessage] = asyncio.Queue(QUEUE_SIZE)
+        self._listeners[organization].add(queue)
+        try:
+            yield ServerSentEventMessage(data=None, comment="connected")
+            while True:
+                try:
+                    yield await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ServerSentEventMessage(data=None, comment="keepalive")
+        finally:
+            self._listeners[organization].discard(queue)
+            if not self._listeners[organization]:
+                del self._listeners[organization]
+
+
+@get("/api/v1/stream")
+async def stream(principal: Principal, live: LiveFeed) -> ServerSentEvent:
+    return ServerSentEvent(live.follow(principal.organization_id))
