@@ -44,6 +44,7 @@ class AppDeps:
     resolver: PrincipalResolver
     trusted_proxies: TrustedProxies
     live: LiveFeed
+    idempotency: Any  # the Idempotency-Key middleware, bound to Redis
 
 
 def _constant(value: Any) -> Provide:
@@ -87,7 +88,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
         },
-        middleware=[correlation_middleware],
+        middleware=[correlation_middleware, deps.idempotency],
         exception_handlers={Exception: problem_handler},
         request_max_body_size=deps.max_body_bytes,
         openapi_config=OpenAPIConfig(title="Phoenix API", version="0.1.0", path="/schema"),

@@ -29,6 +29,7 @@ from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
 from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.idempotency import idempotency_middleware
 from phoenix_gateway.api.live import LiveFeed
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.app import AppDeps, create_app
@@ -120,6 +121,7 @@ async def serve(settings: GatewaySettings) -> None:
             max_body_bytes=settings.max_body_bytes,
             resolver=resolver,
             live=live,
+            idempotency=idempotency_middleware(redis, settings.namespace),
             trusted_proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
         )
     )
