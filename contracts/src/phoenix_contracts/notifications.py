@@ -14,7 +14,8 @@ ALERT_RULE = "alertrule"
 DELIVERY = "delivery"
 
 ChannelType = Literal["webhook", "email"]
-AlertEvent = Literal["down", "recovered", "degraded", "certificate_expiring", "flapping"]
+# "test" is only ever sent by POST /notification-channels/{id}/test, never by a rule.
+AlertEvent = Literal["down", "recovered", "degraded", "certificate_expiring", "flapping", "test"]
 AlertScope = Literal["all", "tags", "monitors"]
 
 
@@ -81,6 +82,22 @@ class DeleteAlertRule(Message, frozen=True, kw_only=True, tag="delete_alert_rule
     organization_id: str
     alert_rule_id: str
     correlation_id: str = ""
+
+
+class TestChannel(Message, frozen=True, kw_only=True, tag="test_channel"):
+    """Send a test message through a channel now and say what happened (handled by the notifier)."""
+
+    verb: ClassVar[str] = "test"
+    organization_id: str
+    channel_id: str
+    correlation_id: str = ""
+
+
+class ChannelTested(Message, frozen=True, kw_only=True, tag="channel_tested"):
+    ok: bool
+    error: str | None = None
+    permanent: bool = False  # the error will not go away by retrying (bad config, 4xx)
+    duration_ms: float = 0.0
 
 
 class MonitorRef(msgspec.Struct, frozen=True, kw_only=True):

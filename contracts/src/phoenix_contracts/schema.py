@@ -39,11 +39,13 @@ from phoenix_contracts.log import AnyEvent
 from phoenix_contracts.maintenance import MaintenanceCommand
 from phoenix_contracts.monitors import MonitorCommand
 from phoenix_contracts.notifications import (
+    ChannelTested,
     CreateAlertRule,
     CreateChannel,
     DeleteAlertRule,
     DeleteChannel,
     NotificationJob,
+    TestChannel,
 )
 from phoenix_contracts.tags import TagCommand
 
@@ -70,7 +72,12 @@ FAMILIES: dict[str, Any] = {
     | Rejected,
     "command-replies": Accepted | Rejected,
     "monitor-commands": MonitorCommand,
-    "notification-commands": CreateChannel | DeleteChannel | CreateAlertRule | DeleteAlertRule,
+    "notification-commands": CreateChannel
+    | DeleteChannel
+    | CreateAlertRule
+    | DeleteAlertRule
+    | TestChannel,
+    "channel-test-replies": ChannelTested | Rejected,
     "maintenance-commands": MaintenanceCommand,
     "incident-commands": IncidentCommand,
     "tag-commands": TagCommand,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import httpx
-from phoenix_contracts.notifications import NotificationJob
+from phoenix_contracts.notifications import NotificationJob, TestChannel
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
+from phoenix_platform.messaging.requests import responder
 from phoenix_platform.messaging.work import work_consumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.projection import Projector
@@ -19,6 +21,7 @@ from phoenix_notifier.channels.webhook import WebhookChannel
 from phoenix_notifier.delivery import DeliveryDeps, deliver
 from phoenix_notifier.routing import RoutingProjection
 from phoenix_notifier.settings import NotifierSettings
+from phoenix_notifier.testing import TestDeps, test_channel
 
 SERVICE = "notifier"
 
@@ -62,6 +65,23 @@ async def serve(settings: NotifierSettings) -> None:
         max_deliver=settings.max_deliver,
         ack_wait=settings.send_timeout * 3,
         max_workers=16,
+    )
+    responder(
+        runtime.broker,
+        runtime.subjects.command("channel", TestChannel.verb),
+        queue=SERVICE,
+        kind=TestChannel,
+        handler=partial(
+            test_channel,
+            deps=TestDeps(
+                engine=engine,
+                channels=channels,
+                projector=projector,
+                js=js,
+                stream=runtime.streams.events,
+                events_subject=runtime.subjects.all_events,
+            ),
+        ),
     )
     runtime.background("routing-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)

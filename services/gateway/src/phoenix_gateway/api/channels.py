@@ -8,21 +8,27 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
+from nats.aio.client import Client
+from phoenix_contracts.base import Rejected
 from phoenix_contracts.identity import Principal
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
     AlertRuleSpec,
     ChannelSpec,
+    ChannelTested,
     CreateAlertRule,
     CreateChannel,
     DeleteAlertRule,
     DeleteChannel,
+    TestChannel,
 )
+from phoenix_contracts.subjects import Subjects
+from phoenix_platform.messaging.requests import Unavailable, request
 
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.pages import Cursor, Page, UuidText, page_of
-from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.api.problems import Problem, from_rejection
 from phoenix_gateway.readmodel.queries import ReadModel
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -41,6 +47,13 @@ class ChannelCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class Channel(ChannelCreate, kw_only=True):
     id: str
     created_at: datetime
+
+
+class ChannelTestResult(msgspec.Struct):
+    ok: bool
+    error: str | None
+    permanent: bool
+    duration_ms: float
 
 
 class AlertRuleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -115,6 +128,28 @@ class ChannelController(Controller):
         self, channel_id: Any, principal: Principal, read_model: ReadModel
     ) -> Channel:
         return to_channel(await _row(read_model, "channel", principal, str(channel_id)))
+
+    @post("/{channel_id:uuid}/test", status_code=200)
+    async def send_test(
+        self, channel_id: Any, principal: Principal, nats: Client, subjects: Subjects
+    ) -> ChannelTestResult:
+        """Sends a real test message through the channel now and says what happened."""
+        command = TestChannel(organization_id=principal.organization_id, channel_id=str(channel_id))
+        try:
+            reply = await request(
+                nats,
+                subjects.command(CHANNEL, TestChannel.verb),
+                command,
+                ChannelTested | Rejected,
+                timeout=30.0,
+            )
+        except Unavailable:
+            raise Problem(503, "the notifier did not answer") from None
+        if isinstance(reply, Rejected):
+            raise from_rejection(reply)
+        return ChannelTestResult(
+            ok=reply.ok, error=reply.error, permanent=reply.permanent, duration_ms=reply.duration_ms
+        )
 
     @delete("/{channel_id:uuid}", status_code=204)
     async def remove(self, channel_id: Any, principal: Principal, commands: CommandBus) -> None:
