@@ -8,7 +8,6 @@ import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import Cookie
 from nats.aio.client import Client
-from phoenix_contracts.base import Rejected
 from phoenix_contracts.identity import (
     Done,
     LoggedIn,
@@ -20,11 +19,10 @@ from phoenix_contracts.identity import (
 )
 from phoenix_contracts.subjects import Subjects
 from phoenix_platform.logging import current_correlation
-from phoenix_platform.messaging.requests import Unavailable, request
 
 from phoenix_gateway.api.clients import TrustedProxies, client_address
+from phoenix_gateway.api.commands import T, call
 from phoenix_gateway.api.principal import SESSION_COOKIE, token_of
-from phoenix_gateway.api.problems import Problem, from_rejection
 
 
 class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,24 +49,15 @@ class Session(msgspec.Struct):
     expires_in: int
 
 
-class Me(msgspec.Struct):
-    user: User
-    organization_id: str
-    role: str
-
-
 def _user(view: UserView) -> User:
     return User(id=view.id, username=view.username, email=view.email)
 
 
-async def ask(nc: Client, subjects: Subjects, message: Any, reply_kind: object) -> object:
-    try:
-        reply = await request(nc, subjects.auth(message.verb), message, reply_kind, timeout=10.0)
-    except Unavailable:
-        raise Problem(503, "authentication is unavailable; try again shortly") from None
-    if isinstance(reply, Rejected):
-        raise from_rejection(reply)
-    return reply
+async def ask(nc: Client, subjects: Subjects, message: Any, kind: type[T]) -> T:
+    """A request to the auth service (``message.verb`` names the subject)."""
+    return await call(
+        nc, subjects.auth(message.verb), message, kind, timeout=10.0, owner="authentication"
+    )
 
 
 class AuthController(Controller):
@@ -85,9 +74,8 @@ class AuthController(Controller):
                 password=data.password,
                 correlation_id=current_correlation(),
             ),
-            SignedUp | Rejected,
+            SignedUp,
         )
-        assert isinstance(reply, SignedUp)
         return _user(reply.user)
 
     @post("/login", status_code=200)
@@ -105,16 +93,15 @@ class AuthController(Controller):
             nats,
             subjects,
             LogIn(username=data.username, password=data.password, client_address=address),
-            LoggedIn | Rejected,
+            LoggedIn,
         )
-        assert isinstance(reply, LoggedIn)
         return session_response(reply, cookie_secure)
 
     @post("/logout", status_code=204)
     async def logout(self, request: Request, nats: Client, subjects: Subjects) -> Response[None]:  # type: ignore[type-arg]
         token = token_of(request)
         if token and not token.startswith("phx_"):
-            await ask(nats, subjects, LogOut(session_token=token), Done | Rejected)
+            await ask(nats, subjects, LogOut(session_token=token), Done)
         return Response(
             None,
             status_code=204,

@@ -9,7 +9,6 @@ import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 from nats.aio.client import Client
-from phoenix_contracts.base import Rejected
 from phoenix_contracts.identity import Principal
 from phoenix_contracts.notifications import (
     ALERT_RULE,
@@ -24,11 +23,10 @@ from phoenix_contracts.notifications import (
     TestChannel,
 )
 from phoenix_contracts.subjects import Subjects
-from phoenix_platform.messaging.requests import Unavailable, request
 
-from phoenix_gateway.api.commands import CommandBus
+from phoenix_gateway.api.commands import CommandBus, call
 from phoenix_gateway.api.pages import Cursor, Page, UuidText, page_of
-from phoenix_gateway.api.problems import Problem, from_rejection
+from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -135,18 +133,14 @@ class ChannelController(Controller):
     ) -> ChannelTestResult:
         """Sends a real test message through the channel now and says what happened."""
         command = TestChannel(organization_id=principal.organization_id, channel_id=str(channel_id))
-        try:
-            reply = await request(
-                nats,
-                subjects.command(CHANNEL, TestChannel.verb),
-                command,
-                ChannelTested | Rejected,
-                timeout=30.0,
-            )
-        except Unavailable:
-            raise Problem(503, "the notifier did not answer") from None
-        if isinstance(reply, Rejected):
-            raise from_rejection(reply)
+        reply = await call(
+            nats,
+            subjects.command(CHANNEL, TestChannel.verb),
+            command,
+            ChannelTested,
+            timeout=30.0,
+            owner="the notifier",
+        )
         return ChannelTestResult(
             ok=reply.ok, error=reply.error, permanent=reply.permanent, duration_ms=reply.duration_ms
         )

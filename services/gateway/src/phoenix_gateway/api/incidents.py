@@ -118,17 +118,9 @@ class IncidentController(Controller):
         read_model: ReadModel,
         data: NoteBody | None = None,
     ) -> IncidentDetail:
-        await _visible(read_model, principal, str(incident_id))
-        await commands.send(
-            INCIDENT,
-            AcknowledgeIncident(
-                organization_id=principal.organization_id,
-                incident_id=str(incident_id),
-                user_id=principal.user.id,
-                note=data.note if data else "",
-            ),
+        return await _act(
+            AcknowledgeIncident, str(incident_id), principal, commands, read_model, data
         )
-        return await _read(read_model, principal, str(incident_id))
 
     @post("/{incident_id:uuid}/resolve", status_code=200)
     async def resolve(
@@ -139,17 +131,7 @@ class IncidentController(Controller):
         read_model: ReadModel,
         data: NoteBody | None = None,
     ) -> IncidentDetail:
-        await _visible(read_model, principal, str(incident_id))
-        await commands.send(
-            INCIDENT,
-            ResolveIncident(
-                organization_id=principal.organization_id,
-                incident_id=str(incident_id),
-                user_id=principal.user.id,
-                note=data.note if data else "",
-            ),
-        )
-        return await _read(read_model, principal, str(incident_id))
+        return await _act(ResolveIncident, str(incident_id), principal, commands, read_model, data)
 
     @post("/{incident_id:uuid}/updates", status_code=201)
     async def add_update(
@@ -177,6 +159,28 @@ async def _visible(read_model: ReadModel, principal: Principal, incident_id: str
     # The evaluator checks the organization too; this answers 404 without a round trip.
     if await read_model.incident(principal.organization_id, incident_id) is None:
         raise Problem(404, "incident not found")
+
+
+async def _act(
+    command: type[AcknowledgeIncident] | type[ResolveIncident],
+    incident_id: str,
+    principal: Principal,
+    commands: CommandBus,
+    read_model: ReadModel,
+    data: NoteBody | None,
+) -> IncidentDetail:
+    """Acknowledge or resolve an incident of the caller's organization, then read it back."""
+    await _visible(read_model, principal, incident_id)
+    await commands.send(
+        INCIDENT,
+        command(
+            organization_id=principal.organization_id,
+            incident_id=incident_id,
+            user_id=principal.user.id,
+            note=data.note if data else "",
+        ),
+    )
+    return await _read(read_model, principal, incident_id)
 
 
 async def _read(read_model: ReadModel, principal: Principal, incident_id: str) -> IncidentDetail:
