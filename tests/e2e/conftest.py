@@ -31,8 +31,17 @@ async def module_namespace(servers: Servers) -> AsyncIterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
+def stack_settings() -> dict[str, str]:
+    """Settings a module adds to (or changes in) its stack's environment."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def stack(
-    servers: Servers, module_namespace: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+    servers: Servers,
+    module_namespace: tuple[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    stack_settings: dict[str, str],
 ) -> Iterator[RunningStack]:
     """The whole stack as real processes, on this session's servers."""
     namespace, database_url = module_namespace
@@ -45,6 +54,7 @@ def stack(
         "PHOENIX_MIN_INTERVAL": "1",
         "PHOENIX_ALLOW_PRIVATE_TARGETS": "127.0.0.0/8",
         "PHOENIX_SIGNUP_MODE": "open",
+        **stack_settings,
     }
     running = start_stack(env, workdir / "stack.log", workdir)
     yield running
@@ -52,6 +62,7 @@ def stack(
     assert code == 0, running.log()
     assert running.survivors() == [], "processes left behind after Ctrl-C"
     assert "a long passphrase" not in running.log(), "a password reached the logs"
+    assert running.leaked_secrets() == [], "a credential reached the logs"
 
 
 @pytest.fixture

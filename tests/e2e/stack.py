@@ -21,6 +21,13 @@ class RunningStack:
     log_path: Path
     started_in: float
     descendants: list[psutil.Process] = field(default_factory=list)
+    # Credentials tests handed out (API keys, session and invitation tokens):
+    # none may appear in the log, checked when the stack stops.
+    secrets: list[str] = field(default_factory=list)
+
+    def leaked_secrets(self) -> list[str]:
+        text = self.log()
+        return [secret[:8] + "…" for secret in self.secrets if secret in text]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -331,3 +331,23 @@ def test_each_check_type_is_accepted_with_what_it_needs(changes: dict[str, objec
     events = decide(MonitorState(), create(**changes), ctx())
     assert isinstance(events, list)
     assert len(events) == 1
+
+
+def quota(limit: int, count: int) -> Context:
+    return Context(
+        aggregate_id=MONITOR,
+        event_id="event-1",
+        now=NOW,
+        min_interval=30,
+        max_monitors=limit,
+        monitor_count=count,
+    )
+
+
+def test_creating_past_the_organizations_quota_is_refused() -> None:
+    rejected = decide(MonitorState(), create(), quota(3, 3))
+    assert isinstance(rejected, Rejected)
+    assert rejected.code == "quota"
+    assert "limit of 3 monitors" in rejected.message
+    assert isinstance(decide(MonitorState(), create(), quota(3, 2)), list)
+    assert isinstance(decide(MonitorState(), create(), quota(0, 10**6)), list)  # 0: no limit

@@ -203,3 +203,18 @@ def test_invalid_input_is_reported_before_the_signup_mode() -> None:
     )
     assert isinstance(decision, Rejected)
     assert (decision.code, decision.field) == ("invalid", "password")
+
+
+def test_an_invitation_opens_a_closed_signup_and_joins_no_personal_organization() -> None:
+    invited = SignupContext("first-user", 3, False, invited_email="Alice@Example.com")
+    events = decide_signup(invited, signup(), HASH, IDS, NOW)
+    assert isinstance(events, list)
+    assert [type(e) for e in events] == [UserSignedUp]
+    assert events[0].organization_id == "org-1"
+
+
+def test_an_invitation_is_only_good_for_its_address() -> None:
+    invited = SignupContext("open", 3, False, invited_email="bob@example.com")
+    rejected = decide_signup(invited, signup(), HASH, IDS, NOW)
+    assert isinstance(rejected, Rejected)
+    assert rejected.field == "email"

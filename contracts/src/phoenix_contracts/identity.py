@@ -82,6 +82,9 @@ class SignUp(Message, frozen=True, kw_only=True, tag="sign_up"):
     username: str
     email: str
     password: str
+    # With an invitation a user may sign up even when signup is closed, and
+    # joins the inviting organization at once.
+    invitation_token: str = ""
     correlation_id: str = ""
 
 
@@ -93,10 +96,12 @@ class LogIn(Message, frozen=True, kw_only=True, tag="log_in"):
 
 
 class Authenticate(Message, frozen=True, kw_only=True, tag="authenticate"):
-    """Resolve a session token to its principal."""
+    """Resolve a session token or API key to its principal in one organization:
+    ``organization_id`` if given (the caller must be a member), else the session's."""
 
     verb: ClassVar[str] = "authenticate"
     session_token: str
+    organization_id: str = ""
 
 
 class UserView(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,10 +25,12 @@ from phoenix_contracts.notifications import (
     NotificationFailed,
     NotificationSent,
 )
+from phoenix_contracts.organizations import OrganizationEvent
 from phoenix_contracts.tags import TagEvent
 
 AnyEvent = (
     IdentityEvent
+    | OrganizationEvent
     | MonitorCreated
     | MonitorUpdated
     | MonitorPaused

@@ -47,6 +47,11 @@ from phoenix_contracts.notifications import (
     NotificationJob,
     TestChannel,
 )
+from phoenix_contracts.organizations import (
+    OrganizationEvent,
+    OrganizationReply,
+    OrganizationRequest,
+)
 from phoenix_contracts.tags import TagCommand
 
 FAMILIES: dict[str, Any] = {
@@ -70,6 +75,9 @@ FAMILIES: dict[str, Any] = {
     | ApiKeyList
     | Done
     | Rejected,
+    "organization-events": OrganizationEvent,
+    "organization-requests": OrganizationRequest,
+    "organization-replies": OrganizationReply | Done | Rejected,
     "command-replies": Accepted | Rejected,
     "monitor-commands": MonitorCommand,
     "notification-commands": CreateChannel

@@ -20,6 +20,9 @@ class SignupContext:
     mode: str  # "open" | "first-user"
     user_count: int
     username_taken: bool
+    # The address a valid invitation was sent to; such a signup joins the
+    # inviting organization instead of getting one of its own.
+    invited_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,23 +60,31 @@ def decide_signup(
 ) -> list[Event] | Rejected:
     if (problem := validate_signup(cmd)) is not None:
         return problem
-    if ctx.mode == "first-user" and ctx.user_count > 0:
+    invited = ctx.invited_email is not None
+    if ctx.mode == "first-user" and ctx.user_count > 0 and not invited:
         return Rejected(code="forbidden", message="signup is closed: new users join by invitation")
+    if invited and (ctx.invited_email or "").casefold() != cmd.email.casefold():
+        return Rejected(
+            code="invalid", field="email", message="use the address the invitation was sent to"
+        )
     if ctx.username_taken:
         return Rejected(code="conflict", field="username", message="username is taken")
     user_event, org_event, member_event = ids.event_ids
+    signed_up = UserSignedUp(
+        event_id=user_event,
+        aggregate_id=ids.user_id,
+        aggregate_version=1,
+        username=cmd.username,
+        email=cmd.email,
+        password_hash=password_hash,
+        correlation_id=cmd.correlation_id,
+        occurred_at=now,
+        organization_id=ids.organization_id,
+    )
+    if invited:
+        return [signed_up]
     return [
-        UserSignedUp(
-            event_id=user_event,
-            aggregate_id=ids.user_id,
-            aggregate_version=1,
-            username=cmd.username,
-            email=cmd.email,
-            password_hash=password_hash,
-            correlation_id=cmd.correlation_id,
-            occurred_at=now,
-            organization_id=ids.organization_id,
-        ),
+        signed_up,
         OrganizationCreated(
             event_id=org_event,
             aggregate_id=ids.organization_id,

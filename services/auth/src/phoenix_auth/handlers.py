@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from phoenix_contracts.base import Rejected
+from phoenix_contracts.base import Accepted, Rejected
 from phoenix_contracts.identity import (
     USER,
     Authenticate,
@@ -21,6 +21,7 @@ from phoenix_contracts.identity import (
     UserPasswordChanged,
     UserView,
 )
+from phoenix_platform.commands import execute
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.eventstore import EventStore
@@ -29,7 +30,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from phoenix_auth import apikeys
+from phoenix_auth import apikeys, organization
 from phoenix_auth.domain import NewIds, SignupContext, decide_signup, username_key, validate_signup
 from phoenix_auth.passwords import hash_password, needs_rehash, verify_password
 from phoenix_auth.sessions import SessionRecord, SessionStore, public_id
@@ -37,6 +38,7 @@ from phoenix_auth.throttle import LoginThrottle
 
 log = get_logger(__name__)
 BAD_CREDENTIALS = Rejected(code="unauthorized", message="invalid username or password")
+NOT_A_MEMBER = Rejected(code="forbidden", message="you are not a member of that organization")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class AuthDeps:
 async def sign_up(cmd: SignUp, deps: AuthDeps) -> SignedUp | Rejected:
     if (problem := validate_signup(cmd)) is not None:
         return problem
+    invitation = await pending_invitation(deps, cmd.invitation_token)
+    if cmd.invitation_token and invitation is None:
+        return organization.INVALID_INVITATION
     async with deps.engine.begin() as conn:
         # Signups are rare; serializing them makes "first user" and
         # "username taken" exact even with several auth replicas.
@@ -69,10 +74,15 @@ async def sign_up(cmd: SignUp, deps: AuthDeps) -> SignedUp | Rejected:
             )
         ).one()
         ctx = SignupContext(
-            mode=deps.signup_mode, user_count=row.users, username_taken=row.taken > 0
+            mode=deps.signup_mode,
+            user_count=row.users,
+            username_taken=row.taken > 0,
+            invited_email=invitation[1] if invitation else None,
         )
         ids = NewIds(
-            user_id=uuid7(), organization_id=uuid7(), event_ids=(uuid7(), uuid7(), uuid7())
+            user_id=uuid7(),
+            organization_id=invitation[0] if invitation else uuid7(),
+            event_ids=(uuid7(), uuid7(), uuid7()),
         )
         decision = decide_signup(
             ctx, cmd, await hash_password(cmd.password), ids, datetime.now(UTC)
@@ -80,14 +90,61 @@ async def sign_up(cmd: SignUp, deps: AuthDeps) -> SignedUp | Rejected:
         if isinstance(decision, Rejected):
             return decision
         user_event, *org_events = decision
-        await deps.store.append([user_event], 0)
-        sequence = await deps.store.append(org_events, 0)
+        sequence = await deps.store.append([user_event], 0)
+        if org_events:
+            sequence = await deps.store.append(org_events, 0)
         await deps.projector.wait_for(sequence)
-    log.info("user.signed_up", user_id=ids.user_id)
-    return SignedUp(
-        user=UserView(id=ids.user_id, username=cmd.username, email=cmd.email),
-        organization_id=ids.organization_id,
+    user = UserView(id=ids.user_id, username=cmd.username, email=cmd.email)
+    if invitation:
+        joined = await join_by_invitation(deps, user, cmd.invitation_token, cmd.correlation_id)
+        if isinstance(joined, Rejected):
+            # Revoked between our check and now: the account stays, without a team.
+            log.warning("user.invitation_lost", user_id=ids.user_id, reason=joined.message)
+    log.info("user.signed_up", user_id=ids.user_id, invited=invitation is not None)
+    return SignedUp(user=user, organization_id=ids.organization_id)
+
+
+async def pending_invitation(deps: AuthDeps, token: str) -> tuple[str, str] | None:
+    """(organization id, invited email) of a still-valid invitation token."""
+    if not token.startswith(organization.INVITATION_MARK):
+        return None
+    async with deps.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "select organization_id, email from invitations where digest = :d"
+                    " and state = 'pending' and expires_at > now()"
+                ),
+                {"d": organization.invitation_digest(token)},
+            )
+        ).one_or_none()
+    return (str(row.organization_id), row.email) if row else None
+
+
+async def join_by_invitation(
+    deps: AuthDeps, user: UserView, token: str, correlation_id: str
+) -> Accepted | Rejected:
+    invitation = await pending_invitation(deps, token)
+    if invitation is None:
+        return organization.INVALID_INVITATION
+    ctx = organization.Context(
+        organization_id=invitation[0],
+        actor_user_id=user.id,
+        now=datetime.now(UTC),
+        event_ids=(uuid7(), uuid7()),
+        correlation_id=correlation_id,
     )
+    digest = organization.invitation_digest(token)
+    reply = await execute(
+        deps.store,
+        organization.ORGANIZATIONS,
+        invitation[0],
+        lambda state: organization.decide_accept(state, digest, user.email, ctx),
+    )
+    if isinstance(reply, Accepted):
+        await deps.projector.wait_for(reply.sequence)
+        await deps.revoked(user.id)  # cached principals learn the new membership
+    return reply
 
 
 async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
@@ -113,6 +170,8 @@ async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
         assert user is not None
         organization_id = await _home_organization(conn, str(user.id))
     await deps.throttle.succeeded(account)
+    if organization_id is None:
+        organization_id = await _new_personal_organization(deps, str(user.id), user.username)
     if needs_rehash(user.password_hash):
         await store_password(deps, str(user.id), organization_id, cmd.password, rehash=True)
     return await new_session(
@@ -125,24 +184,35 @@ async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
 
 async def authenticate(cmd: Authenticate, deps: AuthDeps) -> Principal | Rejected:
     if cmd.session_token.startswith(apikeys.MARK):
-        return await _authenticate_key(cmd.session_token, deps)
+        return await _authenticate_key(cmd.session_token, cmd.organization_id, deps)
     record = await deps.sessions.resolve(cmd.session_token)
     if record is None:
         return Rejected(code="unauthorized", message="session expired or unknown")
-    member = await member_of(deps, record.user_id, record.organization_id)
+    organization_id = cmd.organization_id or record.organization_id
+    member = await member_of(deps, record.user_id, organization_id)
+    if member is None and cmd.organization_id:
+        return NOT_A_MEMBER
     if member is None:
-        return Rejected(code="unauthorized", message="session no longer valid")
+        # Removed from the organization the session started in: fall back to another.
+        async with deps.engine.connect() as conn:
+            home = await _home_organization(conn, record.user_id)
+        if home is None:
+            return Rejected(code="forbidden", message="you belong to no organization")
+        organization_id = home
+        member = await member_of(deps, record.user_id, organization_id)
+        if member is None:
+            return Rejected(code="unauthorized", message="session no longer valid")
     user, role = member
     return Principal(
         user=user,
-        organization_id=record.organization_id,
+        organization_id=organization_id,
         role=role,
         scopes=scopes_of_role(role),
         session_id=public_id(cmd.session_token),
     )
 
 
-async def _authenticate_key(key: str, deps: AuthDeps) -> Principal | Rejected:
+async def _authenticate_key(key: str, organization_id: str, deps: AuthDeps) -> Principal | Rejected:
     parsed = apikeys.parse(key)
     if parsed is None:
         return Rejected(code="unauthorized", message="not a valid API key")
@@ -161,6 +231,8 @@ async def _authenticate_key(key: str, deps: AuthDeps) -> Principal | Rejected:
         return Rejected(code="unauthorized", message="unknown or revoked API key")
     if row.expires_at is not None and row.expires_at <= now:
         return Rejected(code="unauthorized", message="the API key has expired")
+    if organization_id and organization_id != str(row.organization_id):
+        return Rejected(code="forbidden", message="this API key belongs to another organization")
     member = await member_of(deps, str(row.user_id), str(row.organization_id))
     if member is None:
         return Rejected(code="unauthorized", message="the key's owner has left the organization")
@@ -246,7 +318,8 @@ def scopes_of_role(role: str) -> list[Scope]:
     return ["read", "write", "admin"]
 
 
-async def _home_organization(conn: AsyncConnection, user_id: str) -> str:
+async def _home_organization(conn: AsyncConnection, user_id: str) -> str | None:
+    """Where a session starts: the oldest organization the user owns, else the oldest."""
     org = (
         await conn.execute(
             text(
@@ -255,5 +328,26 @@ async def _home_organization(conn: AsyncConnection, user_id: str) -> str:
             ),
             {"u": user_id},
         )
-    ).scalar_one()
-    return str(org)
+    ).scalar_one_or_none()
+    return str(org) if org else None
+
+
+async def _new_personal_organization(deps: AuthDeps, user_id: str, username: str) -> str:
+    """A user left with no organization (removed from the last) gets a fresh one at login,
+    so they can still sign in, accept invitations and work."""
+    organization_id = uuid7()
+    ctx = organization.Context(
+        organization_id=organization_id,
+        actor_user_id=user_id,
+        now=datetime.now(UTC),
+        event_ids=(uuid7(), uuid7()),
+    )
+    reply = await execute(
+        deps.store,
+        organization.ORGANIZATIONS,
+        organization_id,
+        lambda _: organization.decide_create(f"{username}'s organization", ctx, personal=True),
+    )
+    assert isinstance(reply, Accepted)  # a fresh id cannot conflict; the name is valid
+    await deps.projector.wait_for(reply.sequence)
+    return organization_id

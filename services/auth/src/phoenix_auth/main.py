@@ -18,6 +18,18 @@ from phoenix_contracts.identity import (
     RevokeSession,
     SignUp,
 )
+from phoenix_contracts.organizations import (
+    AcceptInvitation,
+    ChangeMemberRole,
+    CreateInvitation,
+    CreateOrganization,
+    ListInvitations,
+    ListMembers,
+    ListOrganizations,
+    RemoveMember,
+    RenameOrganization,
+    RevokeInvitation,
+)
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
@@ -26,7 +38,7 @@ from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
-from phoenix_auth import account, handlers, keys
+from phoenix_auth import account, handlers, keys, orgs
 from phoenix_auth.projection import IdentityProjection
 from phoenix_auth.sessions import SessionStore
 from phoenix_auth.settings import AuthSettings
@@ -91,6 +103,16 @@ async def serve(settings: AuthSettings) -> None:
         (CreateApiKey.verb, CreateApiKey, keys.create_api_key),
         (ListApiKeys.verb, ListApiKeys, keys.list_api_keys),
         (RevokeApiKey.verb, RevokeApiKey, keys.revoke_api_key),
+        (CreateOrganization.verb, CreateOrganization, orgs.create_organization),
+        (ListOrganizations.verb, ListOrganizations, orgs.list_organizations),
+        (RenameOrganization.verb, RenameOrganization, orgs.rename_organization),
+        (ListMembers.verb, ListMembers, orgs.list_members),
+        (ChangeMemberRole.verb, ChangeMemberRole, orgs.change_member_role),
+        (RemoveMember.verb, RemoveMember, orgs.remove_member),
+        (CreateInvitation.verb, CreateInvitation, orgs.create_invitation),
+        (ListInvitations.verb, ListInvitations, orgs.list_invitations),
+        (RevokeInvitation.verb, RevokeInvitation, orgs.revoke_invitation),
+        (AcceptInvitation.verb, AcceptInvitation, orgs.accept_invitation),
     ]
     for verb, kind, handler in routes:
         responder(

@@ -12,6 +12,14 @@ from phoenix_contracts.identity import (
     UserPasswordChanged,
     UserSignedUp,
 )
+from phoenix_contracts.organizations import (
+    InvitationAccepted,
+    InvitationCreated,
+    InvitationRevoked,
+    MemberRemoved,
+    MemberRoleChanged,
+    OrganizationRenamed,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -53,7 +61,7 @@ class IdentityProjection:
                         "t": event.occurred_at,
                     },
                 )
-            case MemberAdded():
+            case MemberAdded() | MemberRoleChanged():
                 await conn.execute(
                     text(
                         "insert into memberships (organization_id, user_id, role)"
@@ -92,6 +100,40 @@ class IdentityProjection:
                         "update api_keys set revoked_at = :t where id = :id and revoked_at is null"
                     ),
                     {"t": event.occurred_at, "id": event.aggregate_id},
+                )
+            case MemberRemoved():
+                await conn.execute(
+                    text("delete from memberships where organization_id = :o and user_id = :u"),
+                    {"o": event.aggregate_id, "u": event.user_id},
+                )
+            case OrganizationRenamed():
+                await conn.execute(
+                    text("update organizations set name = :n where id = :id"),
+                    {"n": event.name, "id": event.aggregate_id},
+                )
+            case InvitationCreated():
+                await conn.execute(
+                    text(
+                        "insert into invitations (id, organization_id, email, role, digest,"
+                        " expires_at, invited_by, created_at) values (:id, :o, :e, :r, :d, :x,"
+                        " :by, :t) on conflict do nothing"
+                    ),
+                    {
+                        "id": event.invitation_id,
+                        "o": event.aggregate_id,
+                        "e": event.email,
+                        "r": event.role,
+                        "d": event.digest,
+                        "x": event.expires_at,
+                        "by": event.by_user_id,
+                        "t": event.occurred_at,
+                    },
+                )
+            case InvitationAccepted() | InvitationRevoked():
+                state = "accepted" if isinstance(event, InvitationAccepted) else "revoked"
+                await conn.execute(
+                    text("update invitations set state = :s where id = :id"),
+                    {"s": state, "id": event.invitation_id},
                 )
             case _:
                 pass

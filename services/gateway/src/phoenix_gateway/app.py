@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from nats.aio.client import Client
@@ -25,6 +26,7 @@ from phoenix_gateway.api.keys import ApiKeyController
 from phoenix_gateway.api.live import LiveFeed, stream
 from phoenix_gateway.api.maintenance import MaintenanceController
 from phoenix_gateway.api.monitors import MonitorController
+from phoenix_gateway.api.organizations import InvitationController, OrganizationController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
 from phoenix_gateway.api.push import push
@@ -57,8 +59,17 @@ def _constant(value: Any) -> Provide:
 def create_app(deps: AppDeps) -> Litestar:
     resolver = deps.resolver
 
+    async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+        # As a guard, authentication runs before the body is read and validated:
+        # a caller without the right credential gets 401/403, never a 400 that
+        # describes what the endpoint would have accepted.
+        if "principal" in handler.parsed_fn_signature.parameters:
+            assert isinstance(connection, Request)
+            connection.state["principal"] = await resolver.authorize(connection)
+
     async def provide_principal(request: Request) -> Principal:  # type: ignore[type-arg]
-        return await resolver.authorize(request)
+        principal = request.state.get("principal")
+        return principal if principal is not None else await resolver.authorize(request)
 
     return Litestar(
         route_handlers=[
@@ -67,6 +78,8 @@ def create_app(deps: AppDeps) -> Litestar:
             AuthController,
             AccountController,
             ApiKeyController,
+            OrganizationController,
+            InvitationController,
             MonitorController,
             ChannelController,
             AlertRuleController,
@@ -88,6 +101,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
         },
+        guards=[authenticate],
         middleware=[correlation_middleware, deps.idempotency],
         exception_handlers={Exception: problem_handler},
         request_max_body_size=deps.max_body_bytes,

@@ -97,6 +97,8 @@ async def serve(settings: GatewaySettings) -> None:
         config.ConfigDeps(
             store=runtime.event_store,
             min_interval=settings.min_interval,
+            max_monitors=settings.max_monitors,
+            monitor_count_of=read_model.monitor_count,
             channel_ids_of=read_model.channel_ids,
             tag_names_of=read_model.tag_names,
         ),

@@ -27,6 +27,10 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     min_interval: Annotated[
         int, msgspec.Meta(ge=1, le=86400, description="Shortest monitor interval allowed, seconds")
     ] = 20
+    max_monitors: Annotated[
+        int,
+        msgspec.Meta(ge=0, description="Most monitors one organization may have (0: no limit)"),
+    ] = 1000
     cookie_secure: Annotated[
         bool,
         msgspec.Meta(

@@ -49,6 +49,7 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
 
 class AccountController(Controller):
     path = "/api/v1/account"
+    opt = {"account": True}  # a viewer manages their own account (principal.py)
 
     @get("/me")
     async def me(self, principal: Principal) -> Me:

@@ -29,6 +29,8 @@ class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(max_length=64)]
     email: Annotated[str, msgspec.Meta(max_length=320)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+    # Joins the inviting organization; works even while signup is closed.
+    invitation_token: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -72,6 +74,7 @@ class AuthController(Controller):
                 username=data.username,
                 email=data.email,
                 password=data.password,
+                invitation_token=data.invitation_token,
                 correlation_id=current_correlation(),
             ),
             SignedUp,

@@ -51,6 +51,7 @@ def to_key(view: ApiKeyView) -> ApiKey:
 
 class ApiKeyController(Controller):
     path = "/api/v1/api-keys"
+    opt = {"account": True}  # a viewer manages their own account (principal.py)
 
     @post("/", status_code=201)
     async def create(

@@ -8,6 +8,7 @@ with 503: an outage never lets a request through unauthenticated.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import msgspec
@@ -22,6 +23,9 @@ from phoenix_platform.messaging.requests import Unavailable, request
 from phoenix_gateway.api.problems import Problem
 
 SESSION_COOKIE = "phoenix_session"
+# Which of the caller's organizations a request acts in; without it, the one the
+# session started in (or the API key's own).
+ORGANIZATION_HEADER = "x-phoenix-organization"
 CACHE_SECONDS = 5.0
 CACHE_SIZE = 10_000
 
@@ -52,37 +56,61 @@ class PrincipalResolver:
     async def authorize(self, request: Request) -> Principal:  # type: ignore[type-arg]
         """The caller, if allowed this request: writes need the ``write`` scope."""
         principal = await self(request)
-        if request.method not in READ_METHODS and "write" not in principal.scopes:
-            raise Problem(403, "this credential may only read")
-        return principal
+        if request.method in READ_METHODS or "write" in principal.scopes:
+            return principal
+        # A viewer still owns their account: password, sessions, keys, leaving
+        # or joining organizations. Routes marked ``account`` check their own rules.
+        if request.route_handler.opt.get("account") and not principal.api_key_id:
+            return principal
+        raise Problem(403, "this credential may only read")
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[type-arg]
         token = token_of(request)
         if not token:
             raise Problem(401, "authentication required: send a session token or cookie")
-        cached = self._cache.get(token)
+        organization_id = request.headers.get(ORGANIZATION_HEADER, "").strip()
+        if organization_id and not _is_uuid(organization_id):
+            raise Problem(
+                400,
+                f"{ORGANIZATION_HEADER} must be an organization id",
+                [{"field": ORGANIZATION_HEADER, "message": "not a UUID"}],
+            )
+        key = f"{token}\0{organization_id}"
+        cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            reply = await request_principal(self.nc, self.subjects, token)
+            reply = await request_principal(self.nc, self.subjects, token, organization_id)
         except Unavailable:
             raise Problem(503, "authentication is unavailable; try again shortly") from None
         if isinstance(reply, Rejected):
-            self._cache.pop(token, None)
+            self._cache.pop(key, None)
             if reply.code == "unauthorized":
                 raise Problem(401, reply.message)
+            if reply.code == "forbidden":
+                raise Problem(403, reply.message)
             raise Problem(503, "authentication is unavailable; try again shortly")
         if len(self._cache) >= CACHE_SIZE:
             self._cache.clear()
-        self._cache[token] = (time.monotonic() + CACHE_SECONDS, reply)
+        self._cache[key] = (time.monotonic() + CACHE_SECONDS, reply)
         return reply
 
 
-async def request_principal(nc: Client, subjects: Subjects, token: str) -> Principal | Rejected:
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+async def request_principal(
+    nc: Client, subjects: Subjects, token: str, organization_id: str = ""
+) -> Principal | Rejected:
     reply: Principal | Rejected = await request(
         nc,
         subjects.auth(Authenticate.verb),
-        Authenticate(session_token=token),
+        Authenticate(session_token=token, organization_id=organization_id),
         Principal | Rejected,
         timeout=3.0,
     )

@@ -17,6 +17,7 @@ log = get_logger(__name__)
 PROBLEM = "application/problem+json"
 STATUS_OF_CODE = {
     "invalid": 422,
+    "quota": 422,
     "conflict": 409,
     "not_found": 404,
     "unauthorized": 401,

@@ -36,6 +36,8 @@ Reply = Accepted | Rejected
 class ConfigDeps:
     store: EventStore
     min_interval: int
+    max_monitors: int  # per organization; 0 means no limit
+    monitor_count_of: Callable[[str], Coroutine[Any, Any, int]]
     channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
     # the organization's tags: lower-cased name → tag id
     tag_names_of: Callable[[str], Coroutine[Any, Any, Mapping[str, str]]]
@@ -43,12 +45,19 @@ class ConfigDeps:
 
 async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
     aggregate_id = uuid7() if isinstance(cmd, CreateMonitor) else cmd.monitor_id
+    # Counted from the read model: creates racing each other may pass the
+    # limit by the few in flight, which a quota can live with.
+    count = (
+        await deps.monitor_count_of(cmd.organization_id) if isinstance(cmd, CreateMonitor) else 0
+    )
     ctx = monitors.Context(
         aggregate_id=aggregate_id,
         event_id=uuid7(),
         now=datetime.now(UTC),
         min_interval=deps.min_interval,
         new_push_token=secrets.token_urlsafe(24),
+        max_monitors=deps.max_monitors,
+        monitor_count=count,
     )
     return await execute(
         deps.store, monitors.MONITORS, aggregate_id, lambda s: monitors.decide(s, cmd, ctx)

@@ -66,6 +66,9 @@ class Context:
     now: datetime
     min_interval: int
     new_push_token: str = ""  # used if the command creates a push monitor
+    # The organization's quota (0: none) and how many monitors it has now.
+    max_monitors: int = 0
+    monitor_count: int = 0
 
 
 def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
@@ -169,6 +172,12 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
             return Rejected(code="conflict", message="monitor exists")
         if (problem := validate_spec(cmd.spec, ctx.min_interval)) is not None:
             return problem
+        if ctx.max_monitors and ctx.monitor_count >= ctx.max_monitors:
+            return Rejected(
+                code="quota",
+                message=f"this organization has reached its limit of {ctx.max_monitors} monitors;"
+                " delete one first, or ask the operator to raise PHOENIX_MAX_MONITORS",
+            )
         # The push token is ours to choose, never the caller's: it is the beat's only credential.
         token = ctx.new_push_token if cmd.spec.type == "push" else ""
         spec = msgspec.structs.replace(cmd.spec, push_token=token)

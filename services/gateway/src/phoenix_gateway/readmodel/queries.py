@@ -91,6 +91,14 @@ class ReadModel:
             )
         return dict(row) if row else None
 
+    async def monitor_count(self, organization_id: str) -> int:
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(
+                text("select count(*) from monitors where organization_id = :o"),
+                {"o": organization_id},
+            )
+            return int(count or 0)
+
     async def channel_ids(self, organization_id: str) -> frozenset[str]:
         async with self._engine.connect() as conn:
             ids = (
