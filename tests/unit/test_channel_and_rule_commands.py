@@ -10,13 +10,17 @@ from phoenix_contracts.notifications import (
     AlertRuleCreated,
     AlertRuleDeleted,
     AlertRuleSpec,
+    AlertRuleUpdated,
     ChannelCreated,
     ChannelDeleted,
     ChannelSpec,
+    ChannelUpdated,
     CreateAlertRule,
     CreateChannel,
     DeleteAlertRule,
     DeleteChannel,
+    UpdateAlertRule,
+    UpdateChannel,
 )
 from phoenix_gateway.config.notifications import (
     Context,
@@ -241,3 +245,52 @@ def test_another_organizations_rule_is_not_found() -> None:
     state = Owned(exists=True, organization_id="org-2", version=1)
     command = DeleteAlertRule(organization_id=ORG, alert_rule_id="agg-1")
     assert rejected(decide_alert_rule(state, command, ctx())).code == "not_found"
+
+
+# --- updates ----------------------------------------------------------------------------
+
+
+def created_channel() -> Owned:
+    events = decide_channel(Owned(), webhook(url="https://hooks.example.com/a"), ctx())
+    assert isinstance(events, list)
+    return evolve(Owned(), events[0])
+
+
+def test_a_channel_update_carries_the_whole_new_spec() -> None:
+    spec = ChannelSpec(name="renamed", type="webhook", config={"url": "https://b.example.com/"})
+    update = UpdateChannel(organization_id=ORG, channel_id="agg-1", spec=spec)
+    events = decide_channel(created_channel(), update, ctx(event_id="event-2"))
+    assert isinstance(events, list)
+    assert isinstance(events[0], ChannelUpdated)
+    assert events[0].spec == spec
+    assert events[0].aggregate_version == 2
+    assert evolve(created_channel(), events[0]).version == 2
+
+
+def test_a_channel_update_is_validated_and_cannot_change_the_type_or_owner() -> None:
+    bad_url = ChannelSpec(name="x", type="webhook", config={"url": "ftp://b.example.com/"})
+    update = UpdateChannel(organization_id=ORG, channel_id="agg-1", spec=bad_url)
+    assert rejected(decide_channel(created_channel(), update, ctx())).field == "config.url"
+    email = ChannelSpec(name="x", type="email", config={"to": "a@example.com"})
+    update = UpdateChannel(organization_id=ORG, channel_id="agg-1", spec=email)
+    assert rejected(decide_channel(created_channel(), update, ctx())).field == "type"
+    foreign = UpdateChannel(organization_id="org-2", channel_id="agg-1", spec=bad_url)
+    assert rejected(decide_channel(created_channel(), foreign, ctx())).code == "not_found"
+
+
+def test_an_alert_rule_update_is_validated_like_a_creation() -> None:
+    spec = AlertRuleSpec(name="pager", event="down", notification_channel_ids=["ch-1"])
+    events = decide_alert_rule(
+        Owned(), CreateAlertRule(organization_id=ORG, spec=spec), ctx("ch-1")
+    )
+    assert isinstance(events, list)
+    state = evolve(Owned(), events[0])
+    moved = AlertRuleSpec(name="pager", event="recovered", notification_channel_ids=["ch-9"])
+    update = UpdateAlertRule(organization_id=ORG, alert_rule_id="agg-1", spec=moved)
+    assert rejected(decide_alert_rule(state, update, ctx("ch-1"))).field == (
+        "notification_channel_ids"
+    )
+    updated = decide_alert_rule(state, update, ctx("ch-1", "ch-9"))
+    assert isinstance(updated, list)
+    assert isinstance(updated[0], AlertRuleUpdated)
+    assert updated[0].spec.event == "recovered"

@@ -20,8 +20,10 @@ from phoenix_contracts.monitors import (
 from phoenix_contracts.notifications import (
     AlertRuleCreated,
     AlertRuleDeleted,
+    AlertRuleUpdated,
     ChannelCreated,
     ChannelDeleted,
+    ChannelUpdated,
     NotificationFailed,
     NotificationSent,
 )
@@ -42,8 +44,10 @@ AnyEvent = (
     | IncidentEvent
     | MaintenanceEvent
     | ChannelCreated
+    | ChannelUpdated
     | ChannelDeleted
     | AlertRuleCreated
+    | AlertRuleUpdated
     | AlertRuleDeleted
     | NotificationSent
     | NotificationFailed

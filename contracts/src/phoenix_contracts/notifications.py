@@ -31,6 +31,13 @@ class ChannelCreated(Event, frozen=True, kw_only=True, tag="channel.created"):
     spec: ChannelSpec
 
 
+class ChannelUpdated(Event, frozen=True, kw_only=True, tag="channel.updated"):
+    """The whole new spec (the type never changes)."""
+
+    aggregate: ClassVar[str] = CHANNEL
+    spec: ChannelSpec
+
+
 class ChannelDeleted(Event, frozen=True, kw_only=True, tag="channel.deleted"):
     aggregate: ClassVar[str] = CHANNEL
 
@@ -52,6 +59,11 @@ class AlertRuleCreated(Event, frozen=True, kw_only=True, tag="alertrule.created"
     spec: AlertRuleSpec
 
 
+class AlertRuleUpdated(Event, frozen=True, kw_only=True, tag="alertrule.updated"):
+    aggregate: ClassVar[str] = ALERT_RULE
+    spec: AlertRuleSpec
+
+
 class AlertRuleDeleted(Event, frozen=True, kw_only=True, tag="alertrule.deleted"):
     aggregate: ClassVar[str] = ALERT_RULE
 
@@ -59,6 +71,14 @@ class AlertRuleDeleted(Event, frozen=True, kw_only=True, tag="alertrule.deleted"
 class CreateChannel(Message, frozen=True, kw_only=True, tag="create_channel"):
     verb: ClassVar[str] = "create"
     organization_id: str
+    spec: ChannelSpec
+    correlation_id: str = ""
+
+
+class UpdateChannel(Message, frozen=True, kw_only=True, tag="update_channel"):
+    verb: ClassVar[str] = "update"
+    organization_id: str
+    channel_id: str
     spec: ChannelSpec
     correlation_id: str = ""
 
@@ -73,6 +93,14 @@ class DeleteChannel(Message, frozen=True, kw_only=True, tag="delete_channel"):
 class CreateAlertRule(Message, frozen=True, kw_only=True, tag="create_alert_rule"):
     verb: ClassVar[str] = "create"
     organization_id: str
+    spec: AlertRuleSpec
+    correlation_id: str = ""
+
+
+class UpdateAlertRule(Message, frozen=True, kw_only=True, tag="update_alert_rule"):
+    verb: ClassVar[str] = "update"
+    organization_id: str
+    alert_rule_id: str
     spec: AlertRuleSpec
     correlation_id: str = ""
 
@@ -143,3 +171,7 @@ class NotificationFailed(Event, frozen=True, kw_only=True, tag="delivery.failed"
 ChannelEvent = ChannelCreated | ChannelDeleted
 AlertRuleEvent = AlertRuleCreated | AlertRuleDeleted
 DeliveryEvent = NotificationSent | NotificationFailed
+
+
+ChannelCommand = CreateChannel | UpdateChannel | DeleteChannel
+AlertRuleCommand = CreateAlertRule | UpdateAlertRule | DeleteAlertRule

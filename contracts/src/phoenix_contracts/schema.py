@@ -39,11 +39,9 @@ from phoenix_contracts.log import AnyEvent
 from phoenix_contracts.maintenance import MaintenanceCommand
 from phoenix_contracts.monitors import MonitorCommand
 from phoenix_contracts.notifications import (
+    AlertRuleCommand,
+    ChannelCommand,
     ChannelTested,
-    CreateAlertRule,
-    CreateChannel,
-    DeleteAlertRule,
-    DeleteChannel,
     NotificationJob,
     TestChannel,
 )
@@ -80,11 +78,7 @@ FAMILIES: dict[str, Any] = {
     "organization-replies": OrganizationReply | Done | Rejected,
     "command-replies": Accepted | Rejected,
     "monitor-commands": MonitorCommand,
-    "notification-commands": CreateChannel
-    | DeleteChannel
-    | CreateAlertRule
-    | DeleteAlertRule
-    | TestChannel,
+    "notification-commands": ChannelCommand | AlertRuleCommand | TestChannel,
     "channel-test-replies": ChannelTested | Rejected,
     "maintenance-commands": MaintenanceCommand,
     "incident-commands": IncidentCommand,

@@ -13,10 +13,8 @@ from phoenix_contracts.monitors import MONITOR, MonitorCommand
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
-    CreateAlertRule,
-    CreateChannel,
-    DeleteAlertRule,
-    DeleteChannel,
+    AlertRuleCommand,
+    ChannelCommand,
 )
 from phoenix_contracts.tags import TAG, TAG_VERBS, TagCommand
 from phoenix_platform.database import create_engine, migrate
@@ -57,7 +55,7 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
             MonitorCommand,
             config.handle_monitor,
         ),
-        (CHANNEL, ("create", "delete"), CreateChannel | DeleteChannel, config.handle_channel),
+        (CHANNEL, ("create", "update", "delete"), ChannelCommand, config.handle_channel),
         (
             MAINTENANCE,
             ("create", "update", "activate", "deactivate", "delete"),
@@ -66,8 +64,8 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
         ),
         (
             ALERT_RULE,
-            ("create", "delete"),
-            CreateAlertRule | DeleteAlertRule,
+            ("create", "update", "delete"),
+            AlertRuleCommand,
             config.handle_alert_rule,
         ),
         (TAG, TAG_VERBS, TagCommand, config.handle_tag),

@@ -24,8 +24,10 @@ from phoenix_contracts.notifications import (
     AlertRuleCreated,
     AlertRuleDeleted,
     AlertRuleSpec,
+    AlertRuleUpdated,
     ChannelCreated,
     ChannelDeleted,
+    ChannelUpdated,
     MonitorRef,
     NotificationJob,
 )
@@ -40,12 +42,14 @@ log = get_logger(__name__)
 _SQL = {
     ChannelCreated: (
         "insert into channels (id, organization_id, type, config)"
-        " values (:id, :org, :type, cast(:config as jsonb)) on conflict do nothing"
+        " values (:id, :org, :type, cast(:config as jsonb))"
+        " on conflict (id) do update set config = excluded.config"
     ),
     ChannelDeleted: "delete from channels where id = :id",
     AlertRuleCreated: (
         "insert into alert_rules (id, organization_id, spec)"
-        " values (:id, :org, cast(:spec as jsonb)) on conflict do nothing"
+        " values (:id, :org, cast(:spec as jsonb))"
+        " on conflict (id) do update set spec = excluded.spec"
     ),
     AlertRuleDeleted: "delete from alert_rules where id = :id",
     MonitorCreated: (
@@ -56,14 +60,16 @@ _SQL = {
     MonitorDeleted: "delete from monitors where id = :id",
 }
 _SQL[MonitorUpdated] = _SQL[MonitorCreated]
+_SQL[ChannelUpdated] = _SQL[ChannelCreated]
+_SQL[AlertRuleUpdated] = _SQL[AlertRuleCreated]
 
 
 def _params(event: Event) -> dict[str, object]:
     params: dict[str, object] = {"id": event.aggregate_id, "org": event.organization_id}
     match event:
-        case ChannelCreated(spec=spec):
+        case ChannelCreated(spec=spec) | ChannelUpdated(spec=spec):
             params |= {"type": spec.type, "config": msgspec.json.encode(spec.config).decode()}
-        case AlertRuleCreated(spec=spec):
+        case AlertRuleCreated(spec=spec) | AlertRuleUpdated(spec=spec):
             params["spec"] = msgspec.json.encode(spec).decode()
         case MonitorCreated(spec=spec) | MonitorUpdated(spec=spec):
             params |= {

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 from nats.aio.client import Client
 from phoenix_contracts.identity import Principal
@@ -21,6 +21,8 @@ from phoenix_contracts.notifications import (
     DeleteAlertRule,
     DeleteChannel,
     TestChannel,
+    UpdateAlertRule,
+    UpdateChannel,
 )
 from phoenix_contracts.subjects import Subjects
 
@@ -40,6 +42,18 @@ class ChannelCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     type: Literal["webhook"]
     config: Annotated[dict[str, ConfigValue], msgspec.Meta(max_length=50)]
     is_default: bool = False
+
+
+Unset = msgspec.UnsetType
+
+
+class ChannelUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Only the fields sent change; ``config`` is replaced whole. The type is fixed."""
+
+    name: Name | Unset = msgspec.UNSET
+    type: Literal["webhook"] | Unset = msgspec.UNSET
+    config: Annotated[dict[str, ConfigValue], msgspec.Meta(max_length=50)] | Unset = msgspec.UNSET
+    is_default: bool | Unset = msgspec.UNSET
 
 
 class Channel(ChannelCreate, kw_only=True):
@@ -66,6 +80,33 @@ class AlertRuleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     is_active: bool = True
     resend_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] = 0
+
+
+class AlertRuleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Only the fields sent change."""
+
+    name: Name | Unset = msgspec.UNSET
+    event: Literal["down", "recovered", "degraded", "certificate_expiring", "flapping"] | Unset = (
+        msgspec.UNSET
+    )
+    scope: Literal["all", "tags", "monitors"] | Unset = msgspec.UNSET
+    notification_channel_ids: Annotated[list[Id], msgspec.Meta(max_length=50)] | Unset = (
+        msgspec.UNSET
+    )
+    monitor_ids: Annotated[list[Id], msgspec.Meta(max_length=1000)] | Unset = msgspec.UNSET
+    tag_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] | Unset = msgspec.UNSET
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | Unset = msgspec.UNSET
+    is_active: bool | Unset = msgspec.UNSET
+    resend_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] | Unset = (
+        msgspec.UNSET
+    )
+
+
+def merged(current: msgspec.Struct, fields: tuple[str, ...], changes: msgspec.Struct) -> Any:
+    """The current values of ``fields`` overlaid with the fields a PATCH sent."""
+    kept = {f: getattr(current, f) for f in fields}
+    sent = {k: v for k, v in msgspec.structs.asdict(changes).items() if v is not msgspec.UNSET}
+    return msgspec.to_builtins({**kept, **sent})
 
 
 class AlertRule(AlertRuleCreate, kw_only=True):
@@ -127,6 +168,25 @@ class ChannelController(Controller):
     ) -> Channel:
         return to_channel(await _row(read_model, "channel", principal, str(channel_id)))
 
+    @patch("/{channel_id:uuid}")
+    async def update(
+        self,
+        channel_id: Any,
+        data: ChannelUpdate,
+        principal: Principal,
+        commands: CommandBus,
+        read_model: ReadModel,
+    ) -> Channel:
+        current = to_channel(await _row(read_model, "channel", principal, str(channel_id)))
+        spec = msgspec.convert(merged(current, ChannelCreate.__struct_fields__, data), ChannelSpec)
+        await commands.send(
+            CHANNEL,
+            UpdateChannel(
+                organization_id=principal.organization_id, channel_id=current.id, spec=spec
+            ),
+        )
+        return to_channel(await _row(read_model, "channel", principal, current.id))
+
     @post("/{channel_id:uuid}/test", status_code=200)
     async def send_test(
         self, channel_id: Any, principal: Principal, nats: Client, subjects: Subjects
@@ -184,6 +244,27 @@ class AlertRuleController(Controller):
         self, rule_id: Any, principal: Principal, read_model: ReadModel
     ) -> AlertRule:
         return to_alert_rule(await _row(read_model, "alert_rule", principal, str(rule_id)))
+
+    @patch("/{rule_id:uuid}")
+    async def update(
+        self,
+        rule_id: Any,
+        data: AlertRuleUpdate,
+        principal: Principal,
+        commands: CommandBus,
+        read_model: ReadModel,
+    ) -> AlertRule:
+        current = to_alert_rule(await _row(read_model, "alert_rule", principal, str(rule_id)))
+        spec = msgspec.convert(
+            merged(current, AlertRuleCreate.__struct_fields__, data), AlertRuleSpec
+        )
+        await commands.send(
+            ALERT_RULE,
+            UpdateAlertRule(
+                organization_id=principal.organization_id, alert_rule_id=current.id, spec=spec
+            ),
+        )
+        return to_alert_rule(await _row(read_model, "alert_rule", principal, current.id))
 
     @delete("/{rule_id:uuid}", status_code=204)
     async def remove(self, rule_id: Any, principal: Principal, commands: CommandBus) -> None:

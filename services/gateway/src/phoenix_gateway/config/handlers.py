@@ -17,10 +17,10 @@ from phoenix_contracts.base import Accepted, Rejected
 from phoenix_contracts.maintenance import CreateMaintenanceWindow, MaintenanceCommand
 from phoenix_contracts.monitors import CreateMonitor, MonitorCommand
 from phoenix_contracts.notifications import (
+    AlertRuleCommand,
+    ChannelCommand,
     CreateAlertRule,
     CreateChannel,
-    DeleteAlertRule,
-    DeleteChannel,
 )
 from phoenix_contracts.tags import CreateTag, TagCommand
 from phoenix_platform.ids import uuid7
@@ -75,7 +75,7 @@ async def handle_maintenance(cmd: MaintenanceCommand, deps: ConfigDeps) -> Reply
     )
 
 
-async def handle_channel(cmd: CreateChannel | DeleteChannel, deps: ConfigDeps) -> Reply:
+async def handle_channel(cmd: ChannelCommand, deps: ConfigDeps) -> Reply:
     aggregate_id = uuid7() if isinstance(cmd, CreateChannel) else cmd.channel_id
     ctx = notifications.Context(aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC))
     return await execute(
@@ -86,7 +86,7 @@ async def handle_channel(cmd: CreateChannel | DeleteChannel, deps: ConfigDeps) -
     )
 
 
-async def handle_alert_rule(cmd: CreateAlertRule | DeleteAlertRule, deps: ConfigDeps) -> Reply:
+async def handle_alert_rule(cmd: AlertRuleCommand, deps: ConfigDeps) -> Reply:
     aggregate_id = uuid7() if isinstance(cmd, CreateAlertRule) else cmd.alert_rule_id
     known = await deps.channel_ids_of(cmd.organization_id)
     ctx = notifications.Context(

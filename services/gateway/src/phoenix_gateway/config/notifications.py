@@ -10,15 +10,20 @@ from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
+    AlertRuleCommand,
     AlertRuleCreated,
     AlertRuleDeleted,
+    AlertRuleSpec,
+    AlertRuleUpdated,
+    ChannelCommand,
     ChannelCreated,
     ChannelDeleted,
     ChannelSpec,
+    ChannelUpdated,
     CreateAlertRule,
     CreateChannel,
-    DeleteAlertRule,
-    DeleteChannel,
+    UpdateAlertRule,
+    UpdateChannel,
 )
 
 from phoenix_gateway.config.aggregate import Aggregate, next_envelope
@@ -32,13 +37,20 @@ class Owned:
     deleted: bool = False
     organization_id: str = ""
     version: int = 0
+    kind: str = ""  # a channel's type
 
 
 def evolve(state: Owned, event: Event) -> Owned:
-    if isinstance(event, ChannelCreated | AlertRuleCreated):
+    if isinstance(event, ChannelCreated):
+        return Owned(
+            exists=True, organization_id=event.organization_id, version=1, kind=event.spec.type
+        )
+    if isinstance(event, AlertRuleCreated):
         return Owned(exists=True, organization_id=event.organization_id, version=1)
     if isinstance(event, ChannelDeleted | AlertRuleDeleted):
         return replace(state, deleted=True, version=event.aggregate_version)
+    if isinstance(event, ChannelUpdated | AlertRuleUpdated):
+        return replace(state, version=event.aggregate_version)
     return state
 
 
@@ -72,45 +84,58 @@ def validate_channel(spec: ChannelSpec) -> Rejected | None:
     )
 
 
-def decide_channel(
-    state: Owned, cmd: CreateChannel | DeleteChannel, ctx: Context
-) -> list[Event] | Rejected:
+def decide_channel(state: Owned, cmd: ChannelCommand, ctx: Context) -> list[Event] | Rejected:
     if isinstance(cmd, CreateChannel):
         if (problem := validate_channel(cmd.spec)) is not None:
             return problem
         return [ChannelCreated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     if not _visible(state, cmd.organization_id):
         return Rejected(code="not_found", message="notification channel not found")
+    if isinstance(cmd, UpdateChannel):
+        if cmd.spec.type != state.kind:
+            return Rejected(
+                code="invalid",
+                field="type",
+                message="a channel's type cannot change; create a new channel",
+            )
+        if (problem := validate_channel(cmd.spec)) is not None:
+            return problem
+        return [ChannelUpdated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     return [ChannelDeleted(**next_envelope(state.version, cmd, ctx))]
 
 
-def decide_alert_rule(
-    state: Owned, cmd: CreateAlertRule | DeleteAlertRule, ctx: Context
-) -> list[Event] | Rejected:
+def validate_alert_rule(spec: AlertRuleSpec, ctx: Context) -> Rejected | None:
+    if not spec.notification_channel_ids:
+        return Rejected(
+            code="invalid", field="notification_channel_ids", message="name at least one channel"
+        )
+    unknown = [c for c in spec.notification_channel_ids if c not in ctx.known_channel_ids]
+    if unknown:
+        return Rejected(
+            code="invalid",
+            field="notification_channel_ids",
+            message=f"unknown channel(s): {', '.join(unknown)}",
+        )
+    if spec.scope == "monitors" and not spec.monitor_ids:
+        return Rejected(
+            code="invalid", field="monitor_ids", message="scope 'monitors' needs monitor_ids"
+        )
+    if spec.scope == "tags" and not spec.tag_ids:
+        return Rejected(code="invalid", field="tag_ids", message="scope 'tags' needs tag_ids")
+    return None
+
+
+def decide_alert_rule(state: Owned, cmd: AlertRuleCommand, ctx: Context) -> list[Event] | Rejected:
     if isinstance(cmd, CreateAlertRule):
-        spec = cmd.spec
-        if not spec.notification_channel_ids:
-            return Rejected(
-                code="invalid",
-                field="notification_channel_ids",
-                message="name at least one channel",
-            )
-        unknown = [c for c in spec.notification_channel_ids if c not in ctx.known_channel_ids]
-        if unknown:
-            return Rejected(
-                code="invalid",
-                field="notification_channel_ids",
-                message=f"unknown channel(s): {', '.join(unknown)}",
-            )
-        if spec.scope == "monitors" and not spec.monitor_ids:
-            return Rejected(
-                code="invalid", field="monitor_ids", message="scope 'monitors' needs monitor_ids"
-            )
-        if spec.scope == "tags" and not spec.tag_ids:
-            return Rejected(code="invalid", field="tag_ids", message="scope 'tags' needs tag_ids")
-        return [AlertRuleCreated(spec=spec, **next_envelope(state.version, cmd, ctx))]
+        if (problem := validate_alert_rule(cmd.spec, ctx)) is not None:
+            return problem
+        return [AlertRuleCreated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     if not _visible(state, cmd.organization_id):
         return Rejected(code="not_found", message="alert rule not found")
+    if isinstance(cmd, UpdateAlertRule):
+        if (problem := validate_alert_rule(cmd.spec, ctx)) is not None:
+            return problem
+        return [AlertRuleUpdated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     return [AlertRuleDeleted(**next_envelope(state.version, cmd, ctx))]
 
 

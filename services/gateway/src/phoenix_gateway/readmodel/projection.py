@@ -29,8 +29,10 @@ from phoenix_contracts.monitors import (
 from phoenix_contracts.notifications import (
     AlertRuleCreated,
     AlertRuleDeleted,
+    AlertRuleUpdated,
     ChannelCreated,
     ChannelDeleted,
+    ChannelUpdated,
 )
 from phoenix_contracts.tags import TagCreated, TagDeleted, TagUpdated
 from sqlalchemy import text
@@ -170,12 +172,15 @@ class ReadModelProjection:
                     },
                 )
                 return
-            case ChannelCreated(spec=spec):
+            case ChannelCreated(spec=spec) | ChannelUpdated(spec=spec):
+                # An update keeps created_at: the upsert changes only the spec's columns.
                 await conn.execute(
                     text(
                         "insert into notification_channels (id, organization_id, name, type,"
                         " config, is_default, created_at) values (:id, :org, :n, :ty,"
-                        " cast(:c as jsonb), :d, :t) on conflict (id) do nothing"
+                        " cast(:c as jsonb), :d, :t) on conflict (id) do update set"
+                        " name = excluded.name, config = excluded.config,"
+                        " is_default = excluded.is_default"
                     ),
                     {
                         **params,
@@ -186,11 +191,12 @@ class ReadModelProjection:
                     },
                 )
                 return
-            case AlertRuleCreated(spec=spec):
+            case AlertRuleCreated(spec=spec) | AlertRuleUpdated(spec=spec):
                 await conn.execute(
                     text(
                         "insert into alert_rules (id, organization_id, spec, created_at)"
-                        " values (:id, :org, cast(:spec as jsonb), :t) on conflict (id) do nothing"
+                        " values (:id, :org, cast(:spec as jsonb), :t) on conflict (id)"
+                        " do update set spec = excluded.spec"
                     ),
                     {**params, "spec": _json(spec)},
                 )
