@@ -191,3 +191,48 @@ def test_tags_are_unique_by_name_and_can_be_given_to_a_monitor(stack: RunningSta
     assert deleted.status_code == 204
     assert client.get(tags_path, headers=auth).json()["tag_ids"] == [prod.json()["id"]]
     assert client.get(f"/api/v1/tags/{db['id']}", headers=auth).status_code == 404
+
+
+def test_monitors_are_filtered_by_status_type_tag_and_text(stack: RunningStack) -> None:
+    client = httpx.Client(base_url=stack.base_url, timeout=20)
+    auth = sign_up_and_log_in(client)
+    tag = client.post("/api/v1/tags", json={"name": "Edge"}, headers=auth).json()
+
+    def create(name: str, **fields: Any) -> str:
+        body = {"name": name, "interval": 60, **fields}
+        made = client.post("/api/v1/monitors", json=body, headers=auth)
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    shop = create("Shop 100%_off", type="http", url="http://shop.example.com/")
+    api = create("API", type="http", url="http://api.example.com/")
+    db = create("db", type="tcp", hostname="db.internal", port=5432)
+    client.put(f"/api/v1/monitors/{api}/tags", json={"tag_ids": [tag["id"]]}, headers=auth)
+    client.post(f"/api/v1/monitors/{db}/pause", headers=auth)
+
+    def names(**query: str) -> set[str]:
+        page = client.get("/api/v1/monitors", params=query, headers=auth)
+        assert page.status_code == 200, page.text
+        return {m["name"] for m in page.json()["items"]}
+
+    assert names() == {"Shop 100%_off", "API", "db"}
+    assert names(type="tcp") == {"db"}
+    assert names(status="paused") == {"db"}
+    assert names(status="up") == set()  # nothing here can answer
+    assert names(tag=tag["id"]) == names(tag="edge") == {"API"}
+    assert names(tag="no such tag") == set()
+    assert names(q="SHOP") == {"Shop 100%_off"}
+    assert names(q="%_") == {"Shop 100%_off"}  # wildcards are matched literally
+    assert names(q="db.internal") == {"db"}
+    assert names(q="example.com", type="http") == {"Shop 100%_off", "API"}
+    assert names(q="example.com", status="paused") == set()
+    # Filters and the cursor work together.
+    first = client.get("/api/v1/monitors", params={"type": "http", "limit": 1}, headers=auth)
+    cursor = first.json()["next_cursor"]
+    second = client.get(
+        "/api/v1/monitors", params={"type": "http", "limit": 1, "cursor": cursor}, headers=auth
+    ).json()
+    assert {first.json()["items"][0]["id"], second["items"][0]["id"]} == {shop, api}
+    assert second["next_cursor"] is None
+    bad = client.get("/api/v1/monitors", params={"status": "sideways"}, headers=auth)
+    assert bad.status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from phoenix_contracts.monitors import (
     CreateMonitor,
     DeleteMonitor,
     MonitorSpec,
+    MonitorStatus,
     PauseMonitor,
     ResumeMonitor,
     UpdateMonitor,
@@ -22,7 +24,15 @@ from phoenix_contracts.monitors import (
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.pages import Cursor, Page, page_of
 from phoenix_gateway.api.problems import Problem
-from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.readmodel.queries import MonitorFilter, ReadModel
+
+
+async def _tag_id(read_model: ReadModel, organization_id: str, tag: str) -> str | None:
+    try:
+        return str(uuid.UUID(tag))
+    except ValueError:
+        return (await read_model.tag_names(organization_id)).get(tag.lower())
+
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Url = Annotated[str, msgspec.Meta(max_length=2048)]
@@ -164,9 +174,25 @@ class MonitorController(Controller):
         read_model: ReadModel,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
         cursor: Cursor = None,
+        status: MonitorStatus | None = None,
+        type: MonitorType | None = None,
+        tag: Annotated[
+            str | None,
+            Parameter(max_length=100, description="a tag's id or name (any case)"),
+        ] = None,
+        q: Annotated[
+            str | None,
+            Parameter(max_length=200, description="text in the name, URL or host name"),
+        ] = None,
     ) -> Page[Monitor]:
-        rows = await read_model.list(
-            "monitor", principal.organization_id, limit=limit + 1, after=cursor
+        tag_id = await _tag_id(read_model, principal.organization_id, tag) if tag else None
+        if tag and tag_id is None:
+            return page_of([], limit)  # no such tag: nothing carries it
+        rows = await read_model.monitors(
+            principal.organization_id,
+            limit=limit + 1,
+            after=cursor,
+            where=MonitorFilter(status=status, type=type, tag_id=tag_id, text=q or None),
         )
         return page_of([to_monitor(r) for r in rows], limit)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,20 @@ _INCIDENT_COLUMNS = (
     "id, monitor_id, title, cause, status, severity, started_at, acknowledged_at,"
     " resolved_at, duration_seconds, updated_at"
 )
+
+
+@dataclass(frozen=True)
+class MonitorFilter:
+    status: str | None = None
+    type: str | None = None
+    tag_id: str | None = None
+    text: str | None = None  # in the name, URL or host name, any case
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` literally anywhere."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class ReadModel:
@@ -72,6 +87,35 @@ class ReadModel:
                 .all()
             )
         return [dict(row) for row in rows]
+
+    async def monitors(
+        self, organization_id: str, *, limit: int, after: UUID | None, where: MonitorFilter
+    ) -> Rows:
+        """Like :meth:`list`, narrowed by status, type, tag and text."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    f"select {_MONITOR_COLUMNS} from monitors where organization_id = :o"
+                    " and (cast(:after as uuid) is null or id > cast(:after as uuid))"
+                    " and (cast(:status as text) is null or status = :status)"
+                    " and (cast(:type as text) is null or spec->>'type' = :type)"
+                    " and (cast(:tag as text) is null"
+                    "      or spec->'tag_ids' @> jsonb_build_array(cast(:tag as text)))"
+                    " and (cast(:like as text) is null or spec->>'name' ilike :like"
+                    "      or spec->>'url' ilike :like or spec->>'hostname' ilike :like)"
+                    " order by id limit :limit"
+                ),
+                {
+                    "o": organization_id,
+                    "after": str(after) if after else None,
+                    "status": where.status,
+                    "type": where.type,
+                    "tag": where.tag_id,
+                    "like": _like(where.text) if where.text else None,
+                    "limit": limit,
+                },
+            )
+            return [dict(row) for row in rows.mappings()]
 
     async def by_push_token(self, token: str) -> dict[str, Any] | None:
         async with self._engine.connect() as conn:
