@@ -163,3 +163,30 @@ def test_repeated_wrong_passwords_are_throttled_even_for_the_right_one(stack: Ru
         headers={"X-Forwarded-For": "203.0.113.9"},
     )
     assert spoofed.status_code == 429
+
+
+def test_a_user_changes_their_email_with_their_password(stack: RunningStack) -> None:
+    client, name, token = new_user(stack)
+    wrong = client.patch(
+        "/api/v1/account/me",
+        json={"email": "new@example.com", "current_password": "not it at all"},
+        headers=bearer(token),
+    )
+    assert wrong.status_code == 403
+    invalid = client.patch(
+        "/api/v1/account/me",
+        json={"email": "no-at-sign", "current_password": PASSWORD},
+        headers=bearer(token),
+    )
+    assert invalid.status_code == 422
+    assert invalid.json()["errors"][0]["field"] == "email"
+    changed = client.patch(
+        "/api/v1/account/me",
+        json={"email": f"{name}@new.example.com", "current_password": PASSWORD},
+        headers=bearer(token),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["user"]["email"] == f"{name}@new.example.com"
+    # Read back at once, not after the principal cache's window.
+    me = client.get("/api/v1/account/me", headers=bearer(token)).json()
+    assert me["user"]["email"] == f"{name}@new.example.com"

@@ -47,6 +47,11 @@ class UserPasswordChanged(Event, frozen=True, kw_only=True, tag="user.password_c
     rehash: bool = False
 
 
+class UserEmailChanged(Event, frozen=True, kw_only=True, tag="user.email_changed"):
+    aggregate: ClassVar[str] = USER
+    email: str
+
+
 class ApiKeyCreated(Event, frozen=True, kw_only=True, tag="apikey.created"):
     """Only a lookup prefix and a digest of the key are kept: the key itself is shown once."""
 
@@ -69,6 +74,7 @@ IdentityEvent = (
     | OrganizationCreated
     | MemberAdded
     | UserPasswordChanged
+    | UserEmailChanged
     | ApiKeyCreated
     | ApiKeyRevoked
 )
@@ -173,6 +179,21 @@ class ChangePassword(Message, frozen=True, kw_only=True, tag="change_password"):
     new_password: str
     client_address: str = ""
     correlation_id: str = ""
+
+
+class ChangeEmail(Message, frozen=True, kw_only=True, tag="change_email"):
+    """Needs the current password: the address receives invitations and alerts."""
+
+    verb: ClassVar[str] = "change_email"
+    user_id: str
+    organization_id: str
+    email: str
+    current_password: str
+    correlation_id: str = ""
+
+
+class EmailChanged(Message, frozen=True, kw_only=True, tag="email_changed"):
+    user: UserView
 
 
 class CreateApiKey(Message, frozen=True, kw_only=True, tag="create_api_key"):

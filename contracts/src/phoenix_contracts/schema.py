@@ -18,9 +18,11 @@ from phoenix_contracts.identity import (
     ApiKeyList,
     ApiKeyView,
     Authenticate,
+    ChangeEmail,
     ChangePassword,
     CreateApiKey,
     Done,
+    EmailChanged,
     IdentityEvent,
     ListApiKeys,
     ListSessions,
@@ -62,6 +64,7 @@ FAMILIES: dict[str, Any] = {
     | ListSessions
     | RevokeSession
     | ChangePassword
+    | ChangeEmail
     | CreateApiKey
     | RevokeApiKey
     | ListApiKeys,
@@ -71,6 +74,7 @@ FAMILIES: dict[str, Any] = {
     | SessionList
     | ApiKeyView
     | ApiKeyList
+    | EmailChanged
     | Done
     | Rejected,
     "organization-events": OrganizationEvent,

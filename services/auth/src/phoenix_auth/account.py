@@ -6,19 +6,25 @@ from datetime import UTC, datetime
 
 from phoenix_contracts.base import Rejected
 from phoenix_contracts.identity import (
+    USER,
+    ChangeEmail,
     ChangePassword,
     Done,
+    EmailChanged,
     ListSessions,
     LoggedIn,
     LogOut,
     RevokeSession,
     SessionList,
     SessionView,
+    UserEmailChanged,
+    UserView,
 )
+from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from sqlalchemy import text
 
-from phoenix_auth.domain import MAX_PASSWORD, MIN_PASSWORD
+from phoenix_auth.domain import EMAIL, MAX_PASSWORD, MIN_PASSWORD
 from phoenix_auth.handlers import AuthDeps, member_of, new_session, store_password
 from phoenix_auth.passwords import verify_password
 
@@ -62,16 +68,8 @@ async def change_password(cmd: ChangePassword, deps: AuthDeps) -> LoggedIn | Rej
             field="new_password",
             message=f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
         )
-    async with deps.engine.connect() as conn:
-        stored = (
-            await conn.execute(
-                text("select password_hash from users where id = :u"), {"u": cmd.user_id}
-            )
-        ).scalar_one_or_none()
-    if not await verify_password(stored, cmd.current_password):
-        return Rejected(
-            code="forbidden", field="current_password", message="the current password is wrong"
-        )
+    if not await _password_ok(deps, cmd.user_id, cmd.current_password):
+        return WRONG_PASSWORD
     await store_password(
         deps,
         cmd.user_id,
@@ -87,3 +85,42 @@ async def change_password(cmd: ChangePassword, deps: AuthDeps) -> LoggedIn | Rej
     member = await member_of(deps, cmd.user_id, cmd.organization_id)
     assert member is not None
     return await new_session(deps, member[0], cmd.organization_id, cmd.client_address)
+
+
+async def change_email(cmd: ChangeEmail, deps: AuthDeps) -> EmailChanged | Rejected:
+    email = cmd.email.strip()
+    if not EMAIL.fullmatch(email):
+        return Rejected(code="invalid", field="email", message="not an email address")
+    if not await _password_ok(deps, cmd.user_id, cmd.current_password):
+        return WRONG_PASSWORD
+    events, sequence = await deps.store.load(USER, cmd.user_id)
+    event = UserEmailChanged(
+        event_id=uuid7(),
+        aggregate_id=cmd.user_id,
+        aggregate_version=len(events) + 1,
+        occurred_at=datetime.now(UTC),
+        organization_id=cmd.organization_id,
+        correlation_id=cmd.correlation_id,
+        email=email,
+    )
+    await deps.projector.wait_for(await deps.store.append([event], sequence))
+    await deps.revoked(cmd.user_id)  # cached principals carry the old address
+    log.info("user.email_changed", user_id=cmd.user_id)
+    member = await member_of(deps, cmd.user_id, cmd.organization_id)
+    assert member is not None
+    return EmailChanged(user=UserView(id=cmd.user_id, username=member[0].username, email=email))
+
+
+WRONG_PASSWORD = Rejected(
+    code="forbidden", field="current_password", message="the current password is wrong"
+)
+
+
+async def _password_ok(deps: AuthDeps, user_id: str, password: str) -> bool:
+    async with deps.engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                text("select password_hash from users where id = :u"), {"u": user_id}
+            )
+        ).scalar_one_or_none()
+    return await verify_password(stored, password)

@@ -7,6 +7,7 @@ from functools import partial
 
 from phoenix_contracts.identity import (
     Authenticate,
+    ChangeEmail,
     ChangePassword,
     CreateApiKey,
     CredentialsRevoked,
@@ -100,6 +101,7 @@ async def serve(settings: AuthSettings) -> None:
         (ListSessions.verb, ListSessions, account.list_sessions),
         (RevokeSession.verb, RevokeSession, account.revoke_session),
         (ChangePassword.verb, ChangePassword, account.change_password),
+        (ChangeEmail.verb, ChangeEmail, account.change_email),
         (CreateApiKey.verb, CreateApiKey, keys.create_api_key),
         (ListApiKeys.verb, ListApiKeys, keys.list_api_keys),
         (RevokeApiKey.verb, RevokeApiKey, keys.revoke_api_key),

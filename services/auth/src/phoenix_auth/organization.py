@@ -8,7 +8,6 @@ keeps at least one owner. Anyone may leave, except its last owner.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -25,11 +24,12 @@ from phoenix_contracts.organizations import (
 )
 from phoenix_platform.commands import Aggregate
 
+from phoenix_auth.domain import EMAIL
+
 RANK: dict[str, int] = {"viewer": 0, "member": 1, "admin": 2, "owner": 3}
 INVITATION_MARK = "phxinv_"
 MAX_PENDING_INVITATIONS = 200
 MAX_INVITATION_HOURS = 30 * 24
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
 NOT_FOUND = Rejected(code="not_found", message="organization not found")
 
 

@@ -9,6 +9,7 @@ from phoenix_contracts.identity import (
     ApiKeyRevoked,
     MemberAdded,
     OrganizationCreated,
+    UserEmailChanged,
     UserPasswordChanged,
     UserSignedUp,
 )
@@ -69,6 +70,11 @@ class IdentityProjection:
                         " do update set role = excluded.role"
                     ),
                     {"o": event.aggregate_id, "u": event.user_id, "r": event.role},
+                )
+            case UserEmailChanged():
+                await conn.execute(
+                    text("update users set email = :e where id = :id"),
+                    {"e": event.email, "id": event.aggregate_id},
                 )
             case UserPasswordChanged():
                 await conn.execute(

@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from nats.aio.client import Client
 from phoenix_contracts.identity import (
+    ChangeEmail,
     ChangePassword,
     Done,
+    EmailChanged,
     ListSessions,
     LoggedIn,
     Principal,
@@ -47,6 +49,11 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     new_password: Password
 
 
+class ProfileChange(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    current_password: Password
+
+
 class AccountController(Controller):
     path = "/api/v1/account"
     opt = {"account": True}  # a viewer manages their own account (principal.py)
@@ -54,6 +61,33 @@ class AccountController(Controller):
     @get("/me")
     async def me(self, principal: Principal) -> Me:
         user = principal.user
+        return Me(
+            user=User(id=user.id, username=user.username, email=user.email),
+            organization_id=principal.organization_id,
+            role=principal.role,
+            scopes=list(principal.scopes),
+        )
+
+    @patch("/me")
+    async def update_me(
+        self, data: ProfileChange, principal: Principal, nats: Client, subjects: Subjects
+    ) -> Me:
+        """Change the email address; the current password confirms it."""
+        if principal.api_key_id:
+            raise Problem(403, "the profile is changed with a session, not an API key")
+        reply = await ask(
+            nats,
+            subjects,
+            ChangeEmail(
+                user_id=principal.user.id,
+                organization_id=principal.organization_id,
+                email=data.email,
+                current_password=data.current_password,
+                correlation_id=current_correlation(),
+            ),
+            EmailChanged,
+        )
+        user = reply.user
         return Me(
             user=User(id=user.id, username=user.username, email=user.email),
             organization_id=principal.organization_id,
