@@ -190,3 +190,28 @@ def test_a_user_changes_their_email_with_their_password(stack: RunningStack) -> 
     # Read back at once, not after the principal cache's window.
     me = client.get("/api/v1/account/me", headers=bearer(token)).json()
     assert me["user"]["email"] == f"{name}@new.example.com"
+
+
+def test_a_hundred_wrong_passwords_from_one_address_are_throttled_across_accounts(
+    stack: RunningStack,
+) -> None:
+    """Guessing many accounts from one address hits the per-address limit (50).
+
+    Kept last in this module: afterwards its stack refuses logins from loopback.
+    """
+    client, name, _ = new_user(stack)
+    codes = [
+        client.post(
+            "/api/v1/auth/login",
+            json={"username": f"nobody{n}-{uuid.uuid4().hex[:6]}", "password": "wrong guess"},
+        ).status_code
+        for n in range(100)
+    ]
+    # Earlier tests here failed a few logins from this address too.
+    allowed = codes.index(429)
+    assert 30 <= allowed <= 50, codes
+    assert codes[:allowed] == [401] * allowed
+    assert set(codes[allowed:]) == {429}
+    # A real user behind that address is held up too: the limit is the address's.
+    held = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert held.status_code == 429

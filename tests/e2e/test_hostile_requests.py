@@ -148,6 +148,8 @@ def test_no_user_can_read_change_or_delete_another_users_resources(stack: Runnin
         "/api/v1/monitors": {"name": "mine"},
         "/api/v1/maintenance-windows": {"title": "mine"},
         "/api/v1/tags": {"name": "mine"},
+        "/api/v1/notification-channels": {"name": "mine"},
+        "/api/v1/alert-rules": {"name": "mine"},
     }
     for path, item in owned.items():
         url = f"{path}/{item}"
@@ -166,6 +168,25 @@ def test_no_user_can_read_change_or_delete_another_users_resources(stack: Runnin
     assert (
         bob.post(f"/api/v1/maintenance-windows/{window}/activate", headers=bob_auth).status_code
         == 404
+    )
+    # Her organization is as invisible as its contents.
+    org = alice.get("/api/v1/account/me", headers=alice_auth).json()["organization_id"]
+    for suffix in ("", "/members", "/invitations"):
+        url = f"/api/v1/organizations/{org}{suffix}"
+        assert bob.get(url, headers=bob_auth).status_code == 404, url
+    assert (
+        bob.patch(f"/api/v1/organizations/{org}", json={"name": "x"}, headers=bob_auth).status_code
+        == 404
+    )
+    invite = bob.post(
+        f"/api/v1/organizations/{org}/invitations",
+        json={"email": "b@example.com"},
+        headers=bob_auth,
+    )
+    assert invite.status_code == 404
+    assert (
+        bob.get("/api/v1/monitors", headers={**bob_auth, "X-Phoenix-Organization": org}).status_code
+        == 403
     )
     # Alice's things are untouched.
     for path, item in owned.items():
