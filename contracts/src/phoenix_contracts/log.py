@@ -26,6 +26,7 @@ from phoenix_contracts.notifications import (
     NotificationSent,
 )
 from phoenix_contracts.tags import TagEvent
+from phoenix_contracts.twofactor import TwoFactorEvent
 
 AnyEvent = (
     IdentityEvent
@@ -46,4 +47,5 @@ AnyEvent = (
     | NotificationSent
     | NotificationFailed
     | TagEvent
+    | TwoFactorEvent
 )

@@ -48,10 +48,21 @@ from phoenix_contracts.notifications import (
     TestChannel,
 )
 from phoenix_contracts.tags import TagCommand
+from phoenix_contracts.twofactor import (
+    ConfirmTwoFactor,
+    DisableTwoFactor,
+    GetTwoFactor,
+    RecoveryCodes,
+    StartTwoFactor,
+    TwoFactorEnrolment,
+    TwoFactorEvent,
+    TwoFactorStatus,
+)
 
 FAMILIES: dict[str, Any] = {
     "events": AnyEvent,
     "identity-events": IdentityEvent,
+    "two-factor-events": TwoFactorEvent,
     "auth-requests": SignUp
     | LogIn
     | Authenticate
@@ -61,13 +72,20 @@ FAMILIES: dict[str, Any] = {
     | ChangePassword
     | CreateApiKey
     | RevokeApiKey
-    | ListApiKeys,
+    | ListApiKeys
+    | StartTwoFactor
+    | ConfirmTwoFactor
+    | DisableTwoFactor
+    | GetTwoFactor,
     "auth-replies": SignedUp
     | LoggedIn
     | Principal
     | SessionList
     | ApiKeyView
     | ApiKeyList
+    | TwoFactorEnrolment
+    | RecoveryCodes
+    | TwoFactorStatus
     | Done
     | Rejected,
     "command-replies": Accepted | Rejected,
