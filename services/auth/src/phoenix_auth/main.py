@@ -18,6 +18,12 @@ from phoenix_contracts.identity import (
     RevokeSession,
     SignUp,
 )
+from phoenix_contracts.twofactor import (
+    ConfirmTwoFactor,
+    DisableTwoFactor,
+    GetTwoFactor,
+    StartTwoFactor,
+)
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
@@ -26,7 +32,7 @@ from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
-from phoenix_auth import account, handlers, keys
+from phoenix_auth import account, handlers, keys, twofactor
 from phoenix_auth.projection import IdentityProjection
 from phoenix_auth.sessions import SessionStore
 from phoenix_auth.settings import AuthSettings
@@ -78,6 +84,7 @@ async def serve(settings: AuthSettings) -> None:
         namespace=settings.namespace,
         signup_mode=settings.signup_mode,
         revoked=revoked,
+        totp_key=settings.totp_key_bytes(),
     )
     # Which request subject goes to which handler.
     routes: list[tuple[str, type, Callable[..., Awaitable[object]]]] = [
@@ -91,6 +98,10 @@ async def serve(settings: AuthSettings) -> None:
         (CreateApiKey.verb, CreateApiKey, keys.create_api_key),
         (ListApiKeys.verb, ListApiKeys, keys.list_api_keys),
         (RevokeApiKey.verb, RevokeApiKey, keys.revoke_api_key),
+        (StartTwoFactor.verb, StartTwoFactor, twofactor.start_two_factor),
+        (ConfirmTwoFactor.verb, ConfirmTwoFactor, twofactor.confirm_two_factor),
+        (DisableTwoFactor.verb, DisableTwoFactor, twofactor.disable_two_factor),
+        (GetTwoFactor.verb, GetTwoFactor, twofactor.two_factor_status),
     ]
     for verb, kind, handler in routes:
         responder(

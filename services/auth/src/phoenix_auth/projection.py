@@ -12,10 +12,16 @@ from phoenix_contracts.identity import (
     UserPasswordChanged,
     UserSignedUp,
 )
+from phoenix_contracts.twofactor import (
+    UserRecoveryCodeUsed,
+    UserTwoFactorDisabled,
+    UserTwoFactorEnabled,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phoenix_auth.domain import username_key
+from phoenix_auth.twofactor_projection import project_two_factor
 
 
 class IdentityProjection:
@@ -93,5 +99,7 @@ class IdentityProjection:
                     ),
                     {"t": event.occurred_at, "id": event.aggregate_id},
                 )
+            case UserTwoFactorEnabled() | UserTwoFactorDisabled() | UserRecoveryCodeUsed():
+                await project_two_factor(conn, event)
             case _:
                 pass
