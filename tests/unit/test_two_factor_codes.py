@@ -117,11 +117,20 @@ def _enabled(digests: list[str], version: int) -> UserTwoFactorEnabled:
 
 
 def test_a_spent_recovery_code_is_gone_and_disabling_forgets_them_all() -> None:
-    envelope = {"occurred_at": datetime.now(UTC), "organization_id": "o1", "aggregate_id": "u1"}
-    used = UserRecoveryCodeUsed(event_id="e2", aggregate_version=2, digest="a", **envelope)
+    now = datetime.now(UTC)
+    used = UserRecoveryCodeUsed(
+        event_id="e2",
+        aggregate_id="u1",
+        aggregate_version=2,
+        occurred_at=now,
+        organization_id="o1",
+        digest="a",
+    )
     events = [_enabled(["a", "b", "c"], 1), used]
     assert unused_recovery_digests(events) == ["b", "c"]
-    disabled = UserTwoFactorDisabled(event_id="e3", aggregate_version=3, **envelope)
+    disabled = UserTwoFactorDisabled(
+        event_id="e3", aggregate_id="u1", aggregate_version=3, occurred_at=now, organization_id="o1"
+    )
     assert unused_recovery_digests([*events, disabled]) == []
     assert unused_recovery_digests([*events, disabled, _enabled(["d"], 4)]) == ["d"]
 
