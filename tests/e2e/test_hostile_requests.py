@@ -23,6 +23,8 @@ WRITE_ENDPOINTS = [
     ("POST", "/api/v1/tags"),
     ("POST", "/api/v1/api-keys"),
     ("POST", "/api/v1/account/change-password"),
+    ("POST", "/api/v1/account/two-factor"),
+    ("POST", "/api/v1/account/two-factor/confirm"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/signup"),
 ]

@@ -99,6 +99,9 @@ class LogIn(Message, frozen=True, kw_only=True, tag="log_in"):
     username: str
     password: str
     client_address: str = ""
+    # Second factor, when the user has two-factor login on (one of the two).
+    totp_code: str = ""
+    recovery_code: str = ""
 
 
 class Authenticate(Message, frozen=True, kw_only=True, tag="authenticate"):

@@ -29,6 +29,7 @@ from phoenix_contracts.notifications import (
 )
 from phoenix_contracts.organizations import OrganizationEvent
 from phoenix_contracts.tags import TagEvent
+from phoenix_contracts.twofactor import TwoFactorEvent
 
 AnyEvent = (
     IdentityEvent
@@ -52,4 +53,5 @@ AnyEvent = (
     | NotificationSent
     | NotificationFailed
     | TagEvent
+    | TwoFactorEvent
 )

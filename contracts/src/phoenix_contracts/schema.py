@@ -53,10 +53,21 @@ from phoenix_contracts.organizations import (
     OrganizationRequest,
 )
 from phoenix_contracts.tags import TagCommand
+from phoenix_contracts.twofactor import (
+    ConfirmTwoFactor,
+    DisableTwoFactor,
+    GetTwoFactor,
+    RecoveryCodes,
+    StartTwoFactor,
+    TwoFactorEnrolment,
+    TwoFactorEvent,
+    TwoFactorStatus,
+)
 
 FAMILIES: dict[str, Any] = {
     "events": AnyEvent,
     "identity-events": IdentityEvent,
+    "two-factor-events": TwoFactorEvent,
     "auth-requests": SignUp
     | LogIn
     | Authenticate
@@ -67,7 +78,11 @@ FAMILIES: dict[str, Any] = {
     | ChangeEmail
     | CreateApiKey
     | RevokeApiKey
-    | ListApiKeys,
+    | ListApiKeys
+    | StartTwoFactor
+    | ConfirmTwoFactor
+    | DisableTwoFactor
+    | GetTwoFactor,
     "auth-replies": SignedUp
     | LoggedIn
     | Principal
@@ -75,6 +90,9 @@ FAMILIES: dict[str, Any] = {
     | ApiKeyView
     | ApiKeyList
     | EmailChanged
+    | TwoFactorEnrolment
+    | RecoveryCodes
+    | TwoFactorStatus
     | Done
     | Rejected,
     "organization-events": OrganizationEvent,

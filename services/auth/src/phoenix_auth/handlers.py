@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from phoenix_auth import apikeys, organization
+from phoenix_auth import apikeys, organization, twofactor
 from phoenix_auth.domain import NewIds, SignupContext, decide_signup, username_key, validate_signup
 from phoenix_auth.passwords import hash_password, needs_rehash, verify_password
 from phoenix_auth.sessions import SessionRecord, SessionStore, public_id
@@ -52,6 +52,7 @@ class AuthDeps:
     namespace: str
     signup_mode: str
     revoked: Callable[[str], Awaitable[None]]  # tells every gateway to forget a user's credentials
+    totp_key: bytes | None = None  # seals two-factor secrets; None: enrolment is refused
 
 
 async def sign_up(cmd: SignUp, deps: AuthDeps) -> SignedUp | Rejected:
@@ -149,6 +150,8 @@ async def join_by_invitation(
 
 async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
     account = username_key(cmd.username)
+    if (malformed := twofactor.validate_login_codes(cmd)) is not None:
+        return malformed
     if wait := await deps.throttle.retry_after(account, cmd.client_address):
         log.warning("user.login_throttled", retry_after=wait)
         return Rejected(
@@ -169,6 +172,13 @@ async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
             return BAD_CREDENTIALS
         assert user is not None
         organization_id = await _home_organization(conn, str(user.id))
+    if (refusal := await twofactor.check_second_factor(deps, str(user.id), cmd)) is not None:
+        # A wrong code is a failed login like a wrong password (codes are guessable too);
+        # a missing one is just the first half of the exchange.
+        if refusal.code == twofactor.WRONG_CODE.code:
+            await deps.throttle.failed(account, cmd.client_address)
+            log.info("user.login_failed", reason="second_factor")
+        return refusal
     await deps.throttle.succeeded(account)
     if organization_id is None:
         organization_id = await _new_personal_organization(deps, str(user.id), user.username)

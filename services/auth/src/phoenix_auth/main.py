@@ -31,6 +31,12 @@ from phoenix_contracts.organizations import (
     RenameOrganization,
     RevokeInvitation,
 )
+from phoenix_contracts.twofactor import (
+    ConfirmTwoFactor,
+    DisableTwoFactor,
+    GetTwoFactor,
+    StartTwoFactor,
+)
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
@@ -39,7 +45,7 @@ from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
-from phoenix_auth import account, handlers, keys, orgs
+from phoenix_auth import account, handlers, keys, orgs, twofactor
 from phoenix_auth.projection import IdentityProjection
 from phoenix_auth.sessions import SessionStore
 from phoenix_auth.settings import AuthSettings
@@ -91,6 +97,7 @@ async def serve(settings: AuthSettings) -> None:
         namespace=settings.namespace,
         signup_mode=settings.signup_mode,
         revoked=revoked,
+        totp_key=settings.totp_key_bytes(),
     )
     # Which request subject goes to which handler.
     routes: list[tuple[str, type, Callable[..., Awaitable[object]]]] = [
@@ -115,6 +122,10 @@ async def serve(settings: AuthSettings) -> None:
         (ListInvitations.verb, ListInvitations, orgs.list_invitations),
         (RevokeInvitation.verb, RevokeInvitation, orgs.revoke_invitation),
         (AcceptInvitation.verb, AcceptInvitation, orgs.accept_invitation),
+        (StartTwoFactor.verb, StartTwoFactor, twofactor.start_two_factor),
+        (ConfirmTwoFactor.verb, ConfirmTwoFactor, twofactor.confirm_two_factor),
+        (DisableTwoFactor.verb, DisableTwoFactor, twofactor.disable_two_factor),
+        (GetTwoFactor.verb, GetTwoFactor, twofactor.two_factor_status),
     ]
     for verb, kind, handler in routes:
         responder(

@@ -21,10 +21,16 @@ from phoenix_contracts.organizations import (
     MemberRoleChanged,
     OrganizationRenamed,
 )
+from phoenix_contracts.twofactor import (
+    UserRecoveryCodeUsed,
+    UserTwoFactorDisabled,
+    UserTwoFactorEnabled,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phoenix_auth.domain import username_key
+from phoenix_auth.twofactor_projection import project_two_factor
 
 
 class IdentityProjection:
@@ -141,5 +147,7 @@ class IdentityProjection:
                     text("update invitations set state = :s where id = :id"),
                     {"s": state, "id": event.invitation_id},
                 )
+            case UserTwoFactorEnabled() | UserTwoFactorDisabled() | UserRecoveryCodeUsed():
+                await project_two_factor(conn, event)
             case _:
                 pass

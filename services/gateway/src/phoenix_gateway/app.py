@@ -31,6 +31,7 @@ from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
 from phoenix_gateway.api.push import push
 from phoenix_gateway.api.tags import MonitorTagController, TagController
+from phoenix_gateway.api.twofactor import TwoFactorController
 from phoenix_gateway.readmodel.queries import ReadModel
 
 
@@ -77,6 +78,7 @@ def create_app(deps: AppDeps) -> Litestar:
             readyz,
             AuthController,
             AccountController,
+            TwoFactorController,
             ApiKeyController,
             OrganizationController,
             InvitationController,

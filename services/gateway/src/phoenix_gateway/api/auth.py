@@ -36,6 +36,9 @@ class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(max_length=64)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+    # With two-factor login on: a code from the authenticator, or one recovery code.
+    totp_code: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    recovery_code: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class User(msgspec.Struct):
@@ -95,7 +98,13 @@ class AuthController(Controller):
         reply = await ask(
             nats,
             subjects,
-            LogIn(username=data.username, password=data.password, client_address=address),
+            LogIn(
+                username=data.username,
+                password=data.password,
+                client_address=address,
+                totp_code=data.totp_code,
+                recovery_code=data.recovery_code,
+            ),
             LoggedIn,
         )
         return session_response(reply, cookie_secure)

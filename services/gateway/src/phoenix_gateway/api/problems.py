@@ -24,7 +24,13 @@ STATUS_OF_CODE = {
     "forbidden": 403,
     "throttled": 429,
     "unavailable": 503,
+    # Refusals a client acts on by code (the body carries it as ``code``).
+    "two_factor_required": 401,
+    "two_factor_invalid": 401,
 }
+GENERIC_CODES = frozenset(
+    {"invalid", "conflict", "not_found", "unauthorized", "forbidden", "throttled", "unavailable"}
+)
 
 
 class Problem(HTTPException):
@@ -36,19 +42,28 @@ class Problem(HTTPException):
         detail: str,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        code: str | None = None,
     ):
         super().__init__(status_code=status, detail=detail, headers=headers)
         self.errors = errors or []
+        self.code = code  # machine-readable reason beyond the status, e.g. two_factor_required
 
 
 def from_rejection(rejected: Rejected) -> Problem:
     errors = [{"field": rejected.field, "message": rejected.message}] if rejected.field else []
     headers = {"Retry-After": str(rejected.retry_after)} if rejected.retry_after else None
-    return Problem(STATUS_OF_CODE.get(rejected.code, 400), rejected.message, errors, headers)
+    code = None if rejected.code in GENERIC_CODES else rejected.code
+    return Problem(
+        STATUS_OF_CODE.get(rejected.code, 400), rejected.message, errors, headers, code=code
+    )
 
 
 def _body(
-    status: int, detail: str, errors: list[dict[str, str]], request: Request[Any, Any, Any]
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]],
+    request: Request[Any, Any, Any],
+    code: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -59,6 +74,8 @@ def _body(
     }
     if errors:
         body["errors"] = errors
+    if code:
+        body["code"] = code
     return body
 
 
@@ -86,7 +103,7 @@ def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response
         status, detail, errors = HTTP_500_INTERNAL_SERVER_ERROR, "internal error", []
     headers = getattr(exc, "headers", None) or {}
     return Response(
-        _body(status, detail, errors, request),
+        _body(status, detail, errors, request, exc.code if isinstance(exc, Problem) else None),
         status_code=status,
         media_type=PROBLEM,
         headers=headers,
