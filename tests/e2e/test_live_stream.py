@@ -78,3 +78,38 @@ def test_a_watcher_sees_its_organizations_changes_and_not_anothers(
 
 def test_the_stream_needs_credentials(stack: RunningStack) -> None:
     assert httpx.get(f"{stack.base_url}/api/v1/stream", timeout=5).status_code == 401
+
+
+def test_a_browser_picks_the_streams_organization_with_a_query_parameter(
+    stack: RunningStack, target: Target
+) -> None:
+    client = httpx.Client(base_url=stack.base_url, timeout=20)
+    auth = sign_up_and_log_in(client)
+    team = client.post("/api/v1/organizations", json={"name": "team"}, headers=auth).json()["id"]
+    seen: list[tuple[str, dict[str, object], float]] = []
+    stop = threading.Event()
+    threading.Thread(
+        target=read_events,
+        args=(f"{stack.base_url}/api/v1/stream?organization={team}", auth, seen, stop),
+        daemon=True,
+    ).start()
+    time.sleep(1)
+    body = {"type": "http", "url": target.url, "interval": 1, "timeout": 0.5}
+    personal = client.post("/api/v1/monitors", json={**body, "name": "mine"}, headers=auth).json()
+    shared = client.post(
+        "/api/v1/monitors",
+        json={**body, "name": "team"},
+        headers={**auth, "X-Phoenix-Organization": team},
+    ).json()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any(name == "status" for name, _, _ in seen):
+        time.sleep(0.1)
+    stop.set()
+    watched = {p.get("monitor_id") for _, p, _ in seen}
+    assert shared["id"] in watched
+    assert personal["id"] not in watched
+    stranger = sign_up_and_log_in(httpx.Client(base_url=stack.base_url, timeout=20))
+    refused = httpx.get(
+        f"{stack.base_url}/api/v1/stream?organization={team}", headers=stranger, timeout=5
+    )
+    assert refused.status_code == 403

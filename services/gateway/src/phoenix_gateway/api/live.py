@@ -125,6 +125,11 @@ class LiveFeed:
                 del self._listeners[organization]
 
 
-@get("/api/v1/stream")
+@get(
+    "/api/v1/stream",
+    # A browser's EventSource cannot send headers: ?organization=<id> stands in
+    # for X-Phoenix-Organization here (principal.py).
+    opt={"organization_query": True},
+)
 async def stream(principal: Principal, live: LiveFeed) -> ServerSentEvent:
     return ServerSentEvent(live.follow(principal.organization_id))

@@ -69,6 +69,8 @@ class PrincipalResolver:
         if not token:
             raise Problem(401, "authentication required: send a session token or cookie")
         organization_id = request.headers.get(ORGANIZATION_HEADER, "").strip()
+        if not organization_id and request.route_handler.opt.get("organization_query"):
+            organization_id = request.query_params.get("organization", "").strip()
         if organization_id and not _is_uuid(organization_id):
             raise Problem(
                 400,
