@@ -20,6 +20,7 @@ from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
+from phoenix_gateway.api.history import HistoryController
 from phoenix_gateway.api.incidents import IncidentController
 from phoenix_gateway.api.keys import ApiKeyController
 from phoenix_gateway.api.live import LiveFeed, stream
@@ -29,6 +30,7 @@ from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
 from phoenix_gateway.api.push import push
 from phoenix_gateway.api.tags import MonitorTagController, TagController
+from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.queries import ReadModel
 
 
@@ -45,6 +47,7 @@ class AppDeps:
     trusted_proxies: TrustedProxies
     live: LiveFeed
     idempotency: Any  # the Idempotency-Key middleware, bound to Redis
+    history: History
 
 
 def _constant(value: Any) -> Provide:
@@ -75,6 +78,7 @@ def create_app(deps: AppDeps) -> Litestar:
             IncidentController,
             TagController,
             MonitorTagController,
+            HistoryController,
             stream,
         ],
         dependencies={
@@ -87,6 +91,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "cookie_secure": _constant(deps.cookie_secure),
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
+            "history": _constant(deps.history),
         },
         middleware=[correlation_middleware, deps.idempotency],
         exception_handlers={Exception: problem_handler},

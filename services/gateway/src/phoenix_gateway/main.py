@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 
 import uvicorn
+from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.maintenance import MAINTENANCE, MaintenanceCommand
 from phoenix_contracts.monitors import MONITOR, MonitorCommand
 from phoenix_contracts.notifications import (
@@ -22,6 +23,7 @@ from phoenix_contracts.tags import TAG, TAG_VERBS, TagCommand
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.requests import responder
+from phoenix_platform.messaging.work import work_consumer
 from phoenix_platform.netguard import parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
@@ -34,6 +36,7 @@ from phoenix_gateway.api.live import LiveFeed
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.app import AppDeps, create_app
 from phoenix_gateway.config import handlers as config
+from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.projection import ReadModelProjection
 from phoenix_gateway.readmodel.queries import ReadModel
 from phoenix_gateway.settings import GatewaySettings
@@ -101,6 +104,19 @@ async def serve(settings: GatewaySettings) -> None:
             tag_names_of=read_model.tag_names,
         ),
     )
+    history = History(engine)
+    # The gateway's own durable on RESULTS (limits retention): every result, once, into history.
+    work_consumer(
+        runtime.broker,
+        subjects=runtime.subjects,
+        subject=runtime.subjects.all_results,
+        stream=runtime.streams.results,
+        durable=runtime.subjects.consumer("gateway-history"),
+        kind=CheckCompleted,
+        handler=history.record,
+        max_deliver=settings.max_deliver,
+        batch_size=64,
+    )
     projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
     runtime.background("read-model-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
@@ -123,6 +139,7 @@ async def serve(settings: GatewaySettings) -> None:
             live=live,
             idempotency=idempotency_middleware(redis, settings.namespace),
             trusted_proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
+            history=history,
         )
     )
     server = _Server(
