@@ -25,6 +25,7 @@ from phoenix_contracts.notifications import (
     NotificationFailed,
     NotificationSent,
 )
+from phoenix_contracts.statuspages import StatusPageEvent
 from phoenix_contracts.tags import TagEvent
 
 AnyEvent = (
@@ -46,4 +47,5 @@ AnyEvent = (
     | NotificationSent
     | NotificationFailed
     | TagEvent
+    | StatusPageEvent
 )

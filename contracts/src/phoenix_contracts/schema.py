@@ -47,6 +47,7 @@ from phoenix_contracts.notifications import (
     NotificationJob,
     TestChannel,
 )
+from phoenix_contracts.statuspages import StatusPageCommand
 from phoenix_contracts.tags import TagCommand
 
 FAMILIES: dict[str, Any] = {
@@ -81,6 +82,7 @@ FAMILIES: dict[str, Any] = {
     "maintenance-commands": MaintenanceCommand,
     "incident-commands": IncidentCommand,
     "tag-commands": TagCommand,
+    "status-page-commands": StatusPageCommand,
     "check-jobs": CheckJob,
     "check-results": CheckCompleted,
     "notification-jobs": NotificationJob,

@@ -28,7 +28,9 @@ from phoenix_gateway.api.maintenance import MaintenanceController
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
+from phoenix_gateway.api.public_status import PUBLIC_ROUTES, PublicPages
 from phoenix_gateway.api.push import push
+from phoenix_gateway.api.statuspages import StatusPageController
 from phoenix_gateway.api.tags import MonitorTagController, TagController
 from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.queries import ReadModel
@@ -48,6 +50,7 @@ class AppDeps:
     live: LiveFeed
     idempotency: Any  # the Idempotency-Key middleware, bound to Redis
     history: History
+    public_pages: PublicPages
 
 
 def _constant(value: Any) -> Provide:
@@ -79,6 +82,8 @@ def create_app(deps: AppDeps) -> Litestar:
             TagController,
             MonitorTagController,
             HistoryController,
+            StatusPageController,
+            *PUBLIC_ROUTES,
             stream,
         ],
         dependencies={
@@ -92,6 +97,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
             "history": _constant(deps.history),
+            "public_pages": _constant(deps.public_pages),
         },
         middleware=[correlation_middleware, deps.idempotency],
         exception_handlers={Exception: problem_handler},
