@@ -210,6 +210,19 @@ def test_the_public_page_shows_the_worst_status_and_follows_changes_within_a_sec
         assert incident["monitor_id"] == flaky_id
         assert incident["title"] == "Checkout is down"  # the page's name, not the internal one
         assert "flaky-internal" not in public.get(url).text
+        written = client.post(
+            f"/api/v1/incidents/{incident['id']}/updates",
+            json={"message": "we are on it"},
+            headers=auth,
+        )
+        assert written.status_code == 201, written.text
+        deadline = time.monotonic() + 1.5
+        while not public.get(url).json()["incidents"][0]["updates"]:
+            assert time.monotonic() < deadline, "the incident update did not reach the page"
+            time.sleep(0.05)
+        assert [u["message"] for u in public.get(url).json()["incidents"][0]["updates"]] == [
+            "we are on it"
+        ]
 
         # Page edits show at once too.
         page_path = f"/api/v1/status-pages/{created.json()['id']}"
