@@ -268,3 +268,17 @@ def test_a_password_hash_verifies_only_its_password_and_hides_it() -> None:
     assert not verify_password_sync("garbage", "correct horse")
     assert hash_password_sync("correct horse") != hashed  # salted
     assert re.fullmatch(r"[0-9a-f]{32}", fingerprint(hashed))
+
+
+def test_a_monitor_deleted_after_it_was_listed_does_not_block_edits() -> None:
+    listed = create(monitors=[StatusPageMonitor(monitor_id="gone-since")])
+    state = StatusPageState()
+    created = decide(state, listed, Context(PAGE_ID, "e0", NOW, {}, frozenset({"gone-since"})))
+    assert isinstance(created, list)
+    state = evolve(state, created[0])
+    rename = update(name="Renamed", monitors=[StatusPageMonitor(monitor_id="gone-since")])
+    decision = decide(state, rename, Context(PAGE_ID, "e1", NOW, {}, frozenset({MON})))
+    assert outcome(decision) == [StatusPageUpdated]
+    stranger = update(monitors=[StatusPageMonitor(monitor_id="another-orgs")])
+    refused = decide(state, stranger, Context(PAGE_ID, "e1", NOW, {}, frozenset({MON})))
+    assert outcome(refused) == ("invalid", "monitors")

@@ -93,7 +93,14 @@ def _invalid(field_name: str, message: str) -> Rejected:
     return Rejected(code="invalid", field=field_name, message=message)
 
 
-def validate_spec(spec: StatusPageSpec, ctx: Context) -> Rejected | None:
+def _allowed_monitors(state: StatusPageState, ctx: Context) -> frozenset[str]:
+    """The organization's monitors, and those already on the page: a monitor deleted
+    since it was listed must not block every later edit (the public page hides it)."""
+    listed = {m.monitor_id for m in state.spec.monitors} if state.spec is not None else set()
+    return ctx.monitor_ids | listed
+
+
+def validate_spec(spec: StatusPageSpec, ctx: Context, known: frozenset[str]) -> Rejected | None:
     problem = None
     if not SLUG.match(spec.slug):
         problem = _invalid("slug", "3 to 64 characters: lower-case letters, digits and -")
@@ -114,7 +121,7 @@ def validate_spec(spec: StatusPageSpec, ctx: Context) -> Rejected | None:
     owner = ctx.taken_slugs.get(spec.slug)
     if owner is not None and owner != ctx.aggregate_id:
         return Rejected(code="conflict", field="slug", message=f"the slug {spec.slug!r} is taken")
-    return validate_monitors(spec.monitors, ctx.monitor_ids)
+    return validate_monitors(spec.monitors, known)
 
 
 def validate_monitors(monitors: list[StatusPageMonitor], known: frozenset[str]) -> Rejected | None:
@@ -146,19 +153,20 @@ def decide(state: StatusPageState, cmd: StatusPageCommand, ctx: Context) -> list
     ):
         return Rejected(code="not_found", message="status page not found")
     env = next_envelope(state.version, cmd, ctx)
+    known = _allowed_monitors(state, ctx)
     match cmd:
         case CreateStatusPage(spec=spec, password_hash=password_hash):
-            problem = validate_spec(spec, ctx) or _password_problem(password_hash)
+            problem = validate_spec(spec, ctx, known) or _password_problem(password_hash)
             if problem is not None:
                 return problem
             return [StatusPageCreated(spec=spec, password_hash=password_hash, **env)]
         case UpdateStatusPage(spec=spec, password_hash=password_hash):
-            problem = validate_spec(spec, ctx) or _password_problem(password_hash)
+            problem = validate_spec(spec, ctx, known) or _password_problem(password_hash)
             if problem is not None:
                 return problem
             return [StatusPageUpdated(spec=spec, password_hash=password_hash, **env)]
         case SetStatusPageMonitors(monitors=monitors):
-            problem = validate_monitors(monitors, ctx.monitor_ids)
+            problem = validate_monitors(monitors, known)
             if problem is not None:
                 return problem
             return [StatusPageMonitorsSet(monitors=monitors, **env)]
