@@ -87,11 +87,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture
+@pytest.fixture(params=["auth"])
 def gateway_and_auth(
-    servers: Servers, module_namespace: tuple[str, str]
+    request: pytest.FixtureRequest, servers: Servers, module_namespace: tuple[str, str]
 ) -> Iterator[tuple[str, subprocess.Popen[bytes], TcpProxy]]:
-    """The gateway and auth as separate processes; auth reaches Redis through a proxy."""
+    """The gateway and auth as separate processes; one of them (the fixture's
+    parameter) reaches Redis through a proxy the test can cut."""
     namespace, database_url = module_namespace
     redis = urlsplit(servers.redis_url)
     proxy = TcpProxy((redis.hostname or "127.0.0.1", redis.port or 6379))
@@ -103,21 +104,22 @@ def gateway_and_auth(
         "PHOENIX_COOKIE_SECURE": "false",
     }
     gateway_port, auth_port = free_port(), free_port()
+    proxied = f"redis://127.0.0.1:{proxy.port}/{redis.path.lstrip('/') or 0}"
+
+    def redis_of(service: str) -> str:
+        return proxied if request.param == service else servers.redis_url
+
     gateway = run_service(
         "gateway",
         {
             **common,
-            "PHOENIX_REDIS_URL": servers.redis_url,
+            "PHOENIX_REDIS_URL": redis_of("gateway"),
             "PHOENIX_GATEWAY_PORT": str(gateway_port),
         },
     )
     auth = run_service(
         "auth",
-        {
-            **common,
-            "PHOENIX_REDIS_URL": f"redis://127.0.0.1:{proxy.port}/{redis.path.lstrip('/') or 0}",
-            "PHOENIX_HEALTH_PORT": str(auth_port),
-        },
+        {**common, "PHOENIX_REDIS_URL": redis_of("auth"), "PHOENIX_HEALTH_PORT": str(auth_port)},
     )
     try:
         wait_ready(gateway_port, gateway)
@@ -186,3 +188,44 @@ def test_without_redis_sessions_cannot_be_checked_so_requests_are_refused(
         timeout=20,
     )
     assert login.status_code == 503
+
+
+@pytest.mark.parametrize("gateway_and_auth", ["gateway"], indirect=True)
+def test_without_the_gateways_redis_public_pages_still_show_and_locked_ones_stay_locked(
+    gateway_and_auth: tuple[str, subprocess.Popen[bytes], TcpProxy],
+) -> None:
+    base_url, _, proxy = gateway_and_auth
+    (token,) = sessions(base_url, 1)
+    auth = {"Authorization": f"Bearer {token}"}
+    slugs = {}
+    for kind, extra in (("open", {}), ("locked", {"password": "page passphrase"})):
+        slugs[kind] = f"{kind}-{uuid.uuid4().hex[:8]}"
+        made = httpx.post(
+            f"{base_url}/api/v1/status-pages",
+            json={"slug": slugs[kind], "name": kind, **extra},
+            headers=auth,
+            timeout=20,
+        )
+        assert made.status_code == 201, made.text
+    public = f"{base_url}/api/v1/public/status-pages"
+    assert httpx.get(f"{public}/{slugs['open']}", timeout=20).status_code == 200
+    visitor = httpx.Client(timeout=20)
+    unlocked = visitor.post(
+        f"{public}/{slugs['locked']}/unlock", json={"password": "page passphrase"}
+    )
+    assert unlocked.status_code == 200
+    assert visitor.get(f"{public}/{slugs['locked']}").status_code == 200
+    proxy.cut()
+    # The page people check during an outage keeps working without its cache...
+    shown = httpx.get(f"{public}/{slugs['open']}", timeout=20)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["name"] == "open"
+    assert httpx.get(f"{base_url}/status/{slugs['open']}", timeout=20).status_code == 200
+    # ...while a protected one fails closed: its unlock cannot be checked, nor a new one made.
+    assert httpx.get(f"{public}/{slugs['locked']}", timeout=20).status_code == 401
+    with_cookie = visitor.get(f"{public}/{slugs['locked']}")
+    assert with_cookie.status_code == 503, with_cookie.text
+    again = httpx.post(
+        f"{public}/{slugs['locked']}/unlock", json={"password": "page passphrase"}, timeout=20
+    )
+    assert again.status_code == 503

@@ -147,8 +147,8 @@ def write_routes(stack: RunningStack) -> list[tuple[str, str]]:
     document = httpx.get(f"{stack.base_url}/schema/openapi.json", timeout=20).json()
     routes = []
     for path, operations in document["paths"].items():
-        if ACCOUNT_LEVEL.match(path):
-            continue
+        if ACCOUNT_LEVEL.match(path) or not path.startswith("/api/v1/"):
+            continue  # the account's own routes, and public pages (/status/{slug})
         for method in operations:
             if method in WRITES:
                 concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)

@@ -28,6 +28,7 @@ from phoenix_contracts.notifications import (
     NotificationSent,
 )
 from phoenix_contracts.organizations import OrganizationEvent
+from phoenix_contracts.statuspages import StatusPageEvent
 from phoenix_contracts.tags import TagEvent
 from phoenix_contracts.twofactor import TwoFactorEvent
 
@@ -54,4 +55,5 @@ AnyEvent = (
     | NotificationFailed
     | TagEvent
     | TwoFactorEvent
+    | StatusPageEvent
 )

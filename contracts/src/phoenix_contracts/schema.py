@@ -52,6 +52,7 @@ from phoenix_contracts.organizations import (
     OrganizationReply,
     OrganizationRequest,
 )
+from phoenix_contracts.statuspages import StatusPageCommand
 from phoenix_contracts.tags import TagCommand
 from phoenix_contracts.twofactor import (
     ConfirmTwoFactor,
@@ -105,6 +106,7 @@ FAMILIES: dict[str, Any] = {
     "maintenance-commands": MaintenanceCommand,
     "incident-commands": IncidentCommand,
     "tag-commands": TagCommand,
+    "status-page-commands": StatusPageCommand,
     "check-jobs": CheckJob,
     "check-results": CheckCompleted,
     "notification-jobs": NotificationJob,

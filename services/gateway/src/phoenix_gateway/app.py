@@ -21,6 +21,7 @@ from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.health import healthz, readyz
+from phoenix_gateway.api.history import HistoryController
 from phoenix_gateway.api.incidents import IncidentController
 from phoenix_gateway.api.keys import ApiKeyController
 from phoenix_gateway.api.live import LiveFeed, stream
@@ -29,9 +30,12 @@ from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.organizations import InvitationController, OrganizationController
 from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
+from phoenix_gateway.api.public_status import PUBLIC_ROUTES, PublicPages
 from phoenix_gateway.api.push import push
+from phoenix_gateway.api.statuspages import StatusPageController
 from phoenix_gateway.api.tags import MonitorTagController, TagController
 from phoenix_gateway.api.twofactor import TwoFactorController
+from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.queries import ReadModel
 
 
@@ -48,6 +52,8 @@ class AppDeps:
     trusted_proxies: TrustedProxies
     live: LiveFeed
     idempotency: Any  # the Idempotency-Key middleware, bound to Redis
+    history: History
+    public_pages: PublicPages
 
 
 def _constant(value: Any) -> Provide:
@@ -90,6 +96,9 @@ def create_app(deps: AppDeps) -> Litestar:
             IncidentController,
             TagController,
             MonitorTagController,
+            HistoryController,
+            StatusPageController,
+            *PUBLIC_ROUTES,
             stream,
         ],
         dependencies={
@@ -102,6 +111,8 @@ def create_app(deps: AppDeps) -> Litestar:
             "cookie_secure": _constant(deps.cookie_secure),
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
+            "history": _constant(deps.history),
+            "public_pages": _constant(deps.public_pages),
         },
         guards=[authenticate],
         middleware=[correlation_middleware, deps.idempotency],

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 
 import uvicorn
+from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.maintenance import MAINTENANCE, MaintenanceCommand
 from phoenix_contracts.monitors import MONITOR, MonitorCommand
 from phoenix_contracts.notifications import (
@@ -16,10 +17,12 @@ from phoenix_contracts.notifications import (
     AlertRuleCommand,
     ChannelCommand,
 )
+from phoenix_contracts.statuspages import STATUS_PAGE, STATUS_PAGE_VERBS, StatusPageCommand
 from phoenix_contracts.tags import TAG, TAG_VERBS, TagCommand
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.requests import responder
+from phoenix_platform.messaging.work import work_consumer
 from phoenix_platform.netguard import parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
@@ -30,11 +33,17 @@ from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.idempotency import idempotency_middleware
 from phoenix_gateway.api.live import LiveFeed
 from phoenix_gateway.api.principal import PrincipalResolver
+from phoenix_gateway.api.public_status import PublicPages
 from phoenix_gateway.app import AppDeps, create_app
 from phoenix_gateway.config import handlers as config
+from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.projection import ReadModelProjection
 from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.readmodel.statuspages import StatusPageReads
 from phoenix_gateway.settings import GatewaySettings
+from phoenix_gateway.statuspage.access import PageAccess
+from phoenix_gateway.statuspage.invalidation import CacheInvalidator
+from phoenix_gateway.statuspage.view import StatusPageViews
 
 SERVICE = "gateway"
 
@@ -69,6 +78,7 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
             config.handle_alert_rule,
         ),
         (TAG, TAG_VERBS, TagCommand, config.handle_tag),
+        (STATUS_PAGE, STATUS_PAGE_VERBS, StatusPageCommand, config.handle_status_page),
     ]
     for aggregate, verbs, kind, handler in routes:
         for verb in verbs:
@@ -99,11 +109,33 @@ async def serve(settings: GatewaySettings) -> None:
             monitor_count_of=read_model.monitor_count,
             channel_ids_of=read_model.channel_ids,
             tag_names_of=read_model.tag_names,
+            status_page_slugs=read_model.status_page_slugs,
+            monitor_ids_of=read_model.monitor_ids,
         ),
+    )
+    history = History(engine)
+    # The gateway's own durable on RESULTS (limits retention): every result, once, into history.
+    work_consumer(
+        runtime.broker,
+        subjects=runtime.subjects,
+        subject=runtime.subjects.all_results,
+        stream=runtime.streams.results,
+        durable=runtime.subjects.consumer("gateway-history"),
+        kind=CheckCompleted,
+        handler=history.record,
+        max_deliver=settings.max_deliver,
+        batch_size=64,
     )
     projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
     runtime.background("read-model-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
+    page_reads = StatusPageReads(engine)
+    views = StatusPageViews(page_reads, history, redis, settings.namespace)
+    invalidator = CacheInvalidator(
+        runtime.js, runtime.subjects, projector, views, page_reads.page_ids_of
+    )
+    runtime.background("status-page-cache-invalidation", invalidator.run)
+    trusted_proxies = TrustedProxies(parse_networks(settings.trusted_proxies))
     resolver = PrincipalResolver(runtime.broker.connection, runtime.subjects)
     await resolver.listen_for_revocations()
     live = LiveFeed(runtime.broker.connection, runtime.subjects)
@@ -122,7 +154,15 @@ async def serve(settings: GatewaySettings) -> None:
             resolver=resolver,
             live=live,
             idempotency=idempotency_middleware(redis, settings.namespace),
-            trusted_proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
+            trusted_proxies=trusted_proxies,
+            history=history,
+            public_pages=PublicPages(
+                views,
+                PageAccess(redis, settings.namespace),
+                page_reads,
+                trusted_proxies,
+                settings.cookie_secure,
+            ),
         )
     )
     server = _Server(

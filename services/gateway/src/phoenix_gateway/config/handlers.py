@@ -1,4 +1,5 @@
-"""The config role: the one writer of monitor, channel, alert-rule, maintenance and tag events.
+"""The config role: the one writer of monitor, channel, alert-rule, maintenance, tag and
+status-page events.
 
 It runs in the gateway process as its own module, reached only over NATS
 (``<ns>.cmd.<aggregate>.<verb>``, queue group ``config``), so it can move to a
@@ -22,11 +23,12 @@ from phoenix_contracts.notifications import (
     CreateAlertRule,
     CreateChannel,
 )
+from phoenix_contracts.statuspages import CreateStatusPage, StatusPageCommand, UpdateStatusPage
 from phoenix_contracts.tags import CreateTag, TagCommand
 from phoenix_platform.ids import uuid7
 from phoenix_platform.messaging.eventstore import EventStore
 
-from phoenix_gateway.config import maintenance, monitors, notifications, tags
+from phoenix_gateway.config import maintenance, monitors, notifications, statuspages, tags
 from phoenix_gateway.config.aggregate import execute
 
 Reply = Accepted | Rejected
@@ -41,6 +43,9 @@ class ConfigDeps:
     channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
     # the organization's tags: lower-cased name → tag id
     tag_names_of: Callable[[str], Coroutine[Any, Any, Mapping[str, str]]]
+    # a slug → the page holding it, in any organization (slugs are global)
+    status_page_slugs: Callable[[str], Coroutine[Any, Any, Mapping[str, str]]]
+    monitor_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
 
 
 async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
@@ -107,3 +112,21 @@ async def handle_tag(cmd: TagCommand, deps: ConfigDeps) -> Reply:
         aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC), taken_names=taken
     )
     return await execute(deps.store, tags.TAGS, aggregate_id, lambda s: tags.decide(s, cmd, ctx))
+
+
+async def handle_status_page(cmd: StatusPageCommand, deps: ConfigDeps) -> Reply:
+    aggregate_id = uuid7() if isinstance(cmd, CreateStatusPage) else cmd.status_page_id
+    slug = cmd.spec.slug if isinstance(cmd, CreateStatusPage | UpdateStatusPage) else None
+    ctx = statuspages.Context(
+        aggregate_id=aggregate_id,
+        event_id=uuid7(),
+        now=datetime.now(UTC),
+        taken_slugs=await deps.status_page_slugs(slug) if slug is not None else {},
+        monitor_ids=await deps.monitor_ids_of(cmd.organization_id),
+    )
+    return await execute(
+        deps.store,
+        statuspages.STATUS_PAGES,
+        aggregate_id,
+        lambda s: statuspages.decide(s, cmd, ctx),
+    )

@@ -1,5 +1,5 @@
 """The gateway's read model: monitors with their current status, channels, rules,
-incidents with their timeline, tags."""
+incidents with their timeline, tags, status pages."""
 
 from __future__ import annotations
 
@@ -34,9 +34,17 @@ from phoenix_contracts.notifications import (
     ChannelDeleted,
     ChannelUpdated,
 )
+from phoenix_contracts.statuspages import (
+    StatusPageCreated,
+    StatusPageDeleted,
+    StatusPageMonitorsSet,
+    StatusPageUpdated,
+)
 from phoenix_contracts.tags import TagCreated, TagDeleted, TagUpdated
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from phoenix_gateway.readmodel.statuspages import apply_status_page
 
 
 def _json(value: object) -> str:
@@ -132,6 +140,14 @@ class ReadModelProjection:
                 | IncidentResolved()
             ):
                 await _apply_incident(conn, event, params)
+                return
+            case (
+                StatusPageCreated()
+                | StatusPageUpdated()
+                | StatusPageMonitorsSet()
+                | StatusPageDeleted()
+            ):
+                await apply_status_page(conn, event, params)
                 return
             case TagCreated() | TagUpdated():
                 await conn.execute(

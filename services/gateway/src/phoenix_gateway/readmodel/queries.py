@@ -19,6 +19,11 @@ _TABLES = {
     "alert_rule": ("alert_rules", "id, spec, created_at"),
     "maintenance": ("maintenance_windows", "id, spec, active, created_at, updated_at"),
     "tag": ("tags", "id, name, color, description, created_at, updated_at"),
+    # never the password hash itself
+    "status_page": (
+        "status_pages",
+        "id, spec, password_hash <> '' as has_password, created_at, updated_at",
+    ),
 }
 Rows = list[dict[str, Any]]  # (``ReadModel.list`` shadows the builtin in the class body)
 _INCIDENT_COLUMNS = (
@@ -152,6 +157,21 @@ class ReadModel:
                 )
             ).scalars()
             return frozenset(str(i) for i in ids)
+
+    async def monitor_ids(self, organization_id: str) -> frozenset[str]:
+        async with self._engine.connect() as conn:
+            ids = await conn.execute(
+                text("select id from monitors where organization_id = :o"), {"o": organization_id}
+            )
+            return frozenset(str(i) for i in ids.scalars())
+
+    async def status_page_slugs(self, slug: str) -> dict[str, str]:
+        """``slug`` → the id of every page holding it (any organization: slugs are global)."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                text("select slug, id from status_pages where slug = :s"), {"s": slug}
+            )
+            return {slug: str(page_id) for slug, page_id in rows}
 
     async def tag_names(self, organization_id: str) -> dict[str, str]:
         """The organization's tags: lower-cased name → tag id."""
