@@ -29,6 +29,7 @@ def new_user(stack: RunningStack) -> tuple[httpx.Client, str, str]:
         "session_token"
     ]
     client.cookies.clear()
+    stack.secrets.append(token)  # checked against the whole log when the stack stops
     return client, name, token
 
 
@@ -101,6 +102,7 @@ def test_an_api_key_is_shown_once_works_and_is_dead_within_a_second_of_revocatio
     )
     assert created.status_code == 201, created.text
     key = created.json()["key"]
+    stack.secrets.append(key)
     assert key.startswith("phx_")
     assert client.get("/api/v1/monitors", headers=bearer(key)).status_code == 200
     listed = client.get("/api/v1/api-keys", headers=bearer(token)).json()
