@@ -14,7 +14,6 @@ import pytest
 from phoenix_auth import totp
 from phoenix_auth.handlers import AuthDeps, log_in, sign_up
 from phoenix_auth.projection import IdentityProjection
-from phoenix_auth.sealing import new_key, parse_key
 from phoenix_auth.sessions import SessionStore
 from phoenix_auth.throttle import LoginThrottle
 from phoenix_auth.twofactor import (
@@ -40,6 +39,7 @@ from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_platform.messaging.streams import provision, stream_configs
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
+from phoenix_platform.sealing import new_key, parse_key
 from sqlalchemy import text
 
 from tests.infra import Servers
@@ -257,7 +257,7 @@ async def test_without_a_key_enrolment_is_refused_naming_the_setting(deps: AuthD
     )
     assert isinstance(reply, Rejected)
     assert reply.code == "unavailable"
-    assert "PHOENIX_TOTP_KEY" in reply.message
+    assert "PHOENIX_SECRETS_KEY" in reply.message
 
 
 async def test_the_event_log_holds_neither_the_secret_nor_the_recovery_codes(

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from phoenix_auth import totp
-from phoenix_auth.sealing import SealError, new_key, parse_key, seal, unseal
 from phoenix_auth.settings import AuthSettings
 from phoenix_auth.twofactor import unused_recovery_digests
 from phoenix_contracts.twofactor import (
@@ -16,7 +15,8 @@ from phoenix_contracts.twofactor import (
     UserTwoFactorDisabled,
     UserTwoFactorEnabled,
 )
-from phoenix_platform.settings import SettingsError, load
+from phoenix_platform.sealing import SealError, new_key, parse_key, seal, unseal
+from phoenix_platform.settings import SettingsError, load, secrets_key_bytes
 
 RFC_SECRET = b"12345678901234567890"
 
@@ -159,16 +159,16 @@ def test_a_tampered_sealed_secret_is_refused(position: int) -> None:
 
 
 @pytest.mark.parametrize("bad", ["not base64!", "c2hvcnQ=", "v1.garbage"])
-def test_a_bad_totp_key_stops_the_service_naming_the_variable(bad: str) -> None:
-    with pytest.raises(SettingsError, match="PHOENIX_TOTP_KEY") as error:
-        load(AuthSettings, {"PHOENIX_TOTP_KEY": bad})
+def test_a_bad_secrets_key_stops_the_service_naming_the_variable(bad: str) -> None:
+    with pytest.raises(SettingsError, match="PHOENIX_SECRETS_KEY") as error:
+        load(AuthSettings, {"PHOENIX_SECRETS_KEY": bad})
     assert bad not in str(error.value)
 
 
-def test_the_totp_key_may_come_from_a_file(tmp_path: Path) -> None:
+def test_the_secrets_key_may_come_from_a_file(tmp_path: Path) -> None:
     key = new_key()
     path = tmp_path / "key"
     path.write_text(key + "\n")
-    settings = load(AuthSettings, {"PHOENIX_TOTP_KEY_FILE": str(path)})
-    assert settings.totp_key_bytes() == parse_key(key)
-    assert load(AuthSettings, {}).totp_key_bytes() is None
+    settings = load(AuthSettings, {"PHOENIX_SECRETS_KEY_FILE": str(path)})
+    assert secrets_key_bytes(settings.secrets_key) == parse_key(key)
+    assert secrets_key_bytes(load(AuthSettings, {}).secrets_key) is None

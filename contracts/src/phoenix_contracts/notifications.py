@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from phoenix_contracts.base import Event, Message
+from phoenix_contracts.channels import ChannelType
 
 CHANNEL = "channel"
 ALERT_RULE = "alertrule"
 DELIVERY = "delivery"
 
-ChannelType = Literal["webhook", "email"]
 # "test" is only ever sent by POST /notification-channels/{id}/test, never by a rule.
 AlertEvent = Literal["down", "recovered", "degraded", "certificate_expiring", "flapping", "test"]
 AlertScope = Literal["all", "tags", "monitors"]
@@ -22,7 +22,8 @@ AlertScope = Literal["all", "tags", "monitors"]
 class ChannelSpec(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     type: ChannelType
-    config: dict[str, str | int | bool] = msgspec.field(default_factory=dict)
+    # Shaped by phoenix_contracts.channels.CONFIGS[type]; secret fields sealed.
+    config: dict[str, Any] = msgspec.field(default_factory=dict)
     is_default: bool = False
 
 
@@ -150,6 +151,8 @@ class NotificationJob(Message, frozen=True, kw_only=True, tag="notification_job"
     reason: str
     occurred_at: datetime
     cause_event_id: str
+    incident_id: str = ""
+    resend: int = 0  # 0: the first notice; n: the n-th reminder while still down
 
 
 class NotificationSent(Event, frozen=True, kw_only=True, tag="delivery.sent"):

@@ -45,7 +45,7 @@ async def _dev(data_dir: Path) -> int:
         return 1
     stack, env = await _servers(data_dir)
     try:
-        _ensure_totp_key(data_dir, env)
+        _ensure_secrets_key(data_dir, env)
         env.setdefault("PHOENIX_LOG_FORMAT", "console")
         # The dev API is plain http on loopback: a Secure cookie would never come back.
         env.setdefault("PHOENIX_COOKIE_SECURE", "false")
@@ -101,18 +101,19 @@ async def _servers(data_dir: Path):  # type: ignore[no-untyped-def]
     return stack, env
 
 
-def _ensure_totp_key(data_dir: Path, env: dict[str, str]) -> None:
-    """Two-factor secrets are sealed with a key: dev makes one once and keeps it with
-    the data (``totp.key``, owner-only), so local enrolments survive restarts."""
-    if env.get("PHOENIX_TOTP_KEY") or env.get("PHOENIX_TOTP_KEY_FILE"):
+def _ensure_secrets_key(data_dir: Path, env: dict[str, str]) -> None:
+    """Two-factor seeds and channel credentials are sealed with a key: dev makes one
+    once and keeps it with the data (``secrets.key``, owner-only), so what was sealed
+    stays readable across restarts."""
+    if env.get("PHOENIX_SECRETS_KEY") or env.get("PHOENIX_SECRETS_KEY_FILE"):
         return
-    path = data_dir / "totp.key"
+    path = data_dir / "secrets.key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
-    env["PHOENIX_TOTP_KEY_FILE"] = str(path)
+    env["PHOENIX_SECRETS_KEY_FILE"] = str(path)
 
 
 def _port_free(port: int) -> bool:

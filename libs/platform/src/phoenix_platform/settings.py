@@ -134,3 +134,23 @@ class OutboundSettings(BaseSettings, frozen=True, kw_only=True):
             parse_networks(self.allow_private_targets)
         except ValueError as exc:
             raise ValueError(f"PHOENIX_ALLOW_PRIVATE_TARGETS: {exc}") from None
+
+
+# The key that seals secrets kept in events: auth seals two-factor seeds, the
+# gateway seals channel credentials the notifier opens, so all three share it.
+SECRET_FIELDS_WITH_KEY = BaseSettings.secret_fields | {"secrets_key"}
+SecretsKey = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([A-Za-z0-9_+/-]{43}=?)?$",
+        description="Base64 of 32 random bytes, the same for auth, gateway and notifier;"
+        " encrypts two-factor seeds and channel credentials (AES-256-GCM). Empty: those"
+        " features are refused (phoenix dev makes one)",
+    ),
+]
+
+
+def secrets_key_bytes(key: str) -> bytes | None:
+    from phoenix_platform.sealing import parse_key
+
+    return parse_key(key) if key else None

@@ -44,6 +44,7 @@ from phoenix_platform.messaging.requests import responder
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+from phoenix_platform.settings import secrets_key_bytes
 
 from phoenix_auth import account, handlers, keys, orgs, twofactor
 from phoenix_auth.projection import IdentityProjection
@@ -97,7 +98,7 @@ async def serve(settings: AuthSettings) -> None:
         namespace=settings.namespace,
         signup_mode=settings.signup_mode,
         revoked=revoked,
-        totp_key=settings.totp_key_bytes(),
+        totp_key=secrets_key_bytes(settings.secrets_key),
     )
     # Which request subject goes to which handler.
     routes: list[tuple[str, type, Callable[..., Awaitable[object]]]] = [

@@ -3,11 +3,16 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 import msgspec
-from phoenix_platform.settings import BaseSettings, HealthPort
+from phoenix_platform.settings import (
+    SECRET_FIELDS_WITH_KEY,
+    BaseSettings,
+    HealthPort,
+    SecretsKey,
+)
 
 
 class AuthSettings(BaseSettings, frozen=True, kw_only=True):
-    secret_fields: ClassVar[frozenset[str]] = BaseSettings.secret_fields | {"totp_key"}
+    secret_fields: ClassVar[frozenset[str]] = SECRET_FIELDS_WITH_KEY
 
     health_port: HealthPort = 8082
     signup_mode: Annotated[
@@ -32,24 +37,4 @@ class AuthSettings(BaseSettings, frozen=True, kw_only=True):
     login_throttle_window: Annotated[
         int, msgspec.Meta(ge=10, description="Seconds over which failed logins are counted")
     ] = 900
-    totp_key: Annotated[
-        str,
-        msgspec.Meta(
-            description="Base64 of 32 random bytes; encrypts two-factor secrets (AES-256-GCM)."
-            " Empty: two-factor enrolment is refused (phoenix dev makes one)"
-        ),
-    ] = ""
-
-    def __post_init__(self) -> None:
-        from phoenix_auth.sealing import parse_key
-
-        if self.totp_key:
-            try:
-                parse_key(self.totp_key)
-            except ValueError as exc:
-                raise ValueError(f"PHOENIX_TOTP_KEY: {exc}") from None
-
-    def totp_key_bytes(self) -> bytes | None:
-        from phoenix_auth.sealing import parse_key
-
-        return parse_key(self.totp_key) if self.totp_key else None
+    secrets_key: SecretsKey = ""

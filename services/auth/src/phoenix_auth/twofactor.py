@@ -3,7 +3,7 @@
 Where things live:
 - a pending secret (issued, not yet confirmed): Redis, sealed, for 10 minutes;
 - the confirmed secret: the ``user.two_factor_enabled`` event and the read
-  model, sealed with ``PHOENIX_TOTP_KEY`` (AES-GCM, bound to the user id);
+  model, sealed with ``PHOENIX_SECRETS_KEY`` (AES-GCM, bound to the user id);
 - recovery codes: SHA-256 digests only; spending one appends
   ``user.recovery_code_used``, guarded by the user aggregate's sequence, so a
   code cannot be spent twice even by two logins at the same instant;
@@ -37,11 +37,11 @@ from phoenix_contracts.twofactor import (
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict
+from phoenix_platform.sealing import SealError, seal, unseal
 from sqlalchemy import text
 
 from phoenix_auth import totp
 from phoenix_auth.passwords import verify_password
-from phoenix_auth.sealing import SealError, seal, unseal
 
 if TYPE_CHECKING:
     from phoenix_auth.handlers import AuthDeps
@@ -56,7 +56,7 @@ LAST_STEP_SECONDS = 4 * totp.STEP_SECONDS
 NOT_CONFIGURED = Rejected(
     code="unavailable",
     message="two-factor login is not configured on this server:"
-    " set PHOENIX_TOTP_KEY (or PHOENIX_TOTP_KEY_FILE) for the auth service",
+    " set PHOENIX_SECRETS_KEY (or PHOENIX_SECRETS_KEY_FILE) for the auth service",
 )
 REQUIRED = Rejected(
     code="two_factor_required",

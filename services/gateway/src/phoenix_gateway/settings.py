@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from phoenix_platform.netguard import parse_networks
-from phoenix_platform.settings import BaseSettings
+from phoenix_platform.settings import SECRET_FIELDS_WITH_KEY, BaseSettings, SecretsKey
 
 
 class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
+    secret_fields: ClassVar[frozenset[str]] = SECRET_FIELDS_WITH_KEY
+
     def __post_init__(self) -> None:
         try:
             parse_networks(self.trusted_proxies)
@@ -47,3 +49,4 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     command_timeout: Annotated[
         float, msgspec.Meta(gt=0, description="Seconds to wait for a command's owner to answer")
     ] = 10.0
+    secrets_key: SecretsKey = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from phoenix_contracts.notifications import NotificationJob
 from phoenix_platform.logging import get_logger
@@ -11,6 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phoenix_notifier.channels.base import Channel, TransportError
+from phoenix_notifier.message import notice_of
+from phoenix_notifier.secrets import open_config
 
 log = get_logger(__name__)
 
@@ -19,6 +22,7 @@ log = get_logger(__name__)
 class DeliveryDeps:
     engine: AsyncEngine
     channels: dict[str, Channel]
+    secrets_key: bytes | None
 
 
 async def deliver(job: NotificationJob, deps: DeliveryDeps) -> None:
@@ -41,7 +45,7 @@ async def deliver(job: NotificationJob, deps: DeliveryDeps) -> None:
         await _record(deps, job.key, "failed", f"no channel plug-in for {job.channel_type!r}")
         return
     try:
-        await channel.send(job, config)
+        await send(channel, job, config, deps.secrets_key)
     except TransportError as exc:
         await _record(deps, job.key, "failed" if exc.permanent else "pending", str(exc))
         if exc.permanent:
@@ -49,6 +53,14 @@ async def deliver(job: NotificationJob, deps: DeliveryDeps) -> None:
         raise
     await _record(deps, job.key, "sent", None)
     log.info("notification.sent", key=job.key, channel_id=job.channel_id, event=job.event)
+
+
+async def send(
+    channel: Channel, job: NotificationJob, config: dict[str, Any], key: bytes | None
+) -> None:
+    typed = open_config(key, job.organization_id, job.channel_type, config)
+    notice = notice_of(job, typed.title_template, typed.text_template)
+    await channel.send(notice, typed)
 
 
 async def _record(deps: DeliveryDeps, key: str, status: str, error: str | None) -> None:

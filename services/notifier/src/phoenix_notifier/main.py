@@ -15,9 +15,10 @@ from phoenix_platform.messaging.work import work_consumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+from phoenix_platform.settings import secrets_key_bytes
 
-from phoenix_notifier.channels.base import Channel
-from phoenix_notifier.channels.webhook import WebhookChannel
+from phoenix_notifier.channels.base import HttpTransport
+from phoenix_notifier.channels.registry import channels as all_channels
 from phoenix_notifier.delivery import DeliveryDeps, deliver
 from phoenix_notifier.routing import RoutingProjection
 from phoenix_notifier.settings import NotifierSettings
@@ -52,8 +53,9 @@ async def serve(settings: NotifierSettings) -> None:
     )
     runtime.on_stop(client.aclose)
     guard = NetGuard(parse_networks(settings.allow_private_targets))
-    channels: dict[str, Channel] = {"webhook": WebhookChannel(client, guard)}
-    deps = DeliveryDeps(engine=engine, channels=channels)
+    channels = all_channels(HttpTransport(client, guard))
+    secrets_key = secrets_key_bytes(settings.secrets_key)
+    deps = DeliveryDeps(engine=engine, channels=channels, secrets_key=secrets_key)
     work_consumer(
         runtime.broker,
         subjects=runtime.subjects,
@@ -80,6 +82,7 @@ async def serve(settings: NotifierSettings) -> None:
                 js=js,
                 stream=runtime.streams.events,
                 events_subject=runtime.subjects.all_events,
+                secrets_key=secrets_key,
             ),
         ),
     )

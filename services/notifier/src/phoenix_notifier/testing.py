@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phoenix_notifier.channels.base import Channel, TransportError
+from phoenix_notifier.delivery import send
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class TestDeps:
     js: JetStreamContext
     stream: str
     events_subject: str
+    secrets_key: bytes | None
 
 
 async def test_channel(cmd: TestChannel, deps: TestDeps) -> ChannelTested | Rejected:
@@ -60,7 +62,7 @@ async def test_channel(cmd: TestChannel, deps: TestDeps) -> ChannelTested | Reje
     )
     started = time.perf_counter()
     try:
-        await deps.channels[row.type].send(job, row.config)
+        await send(deps.channels[row.type], job, row.config, deps.secrets_key)
     except TransportError as exc:
         return ChannelTested(
             ok=False, error=str(exc), permanent=exc.permanent, duration_ms=_since(started)

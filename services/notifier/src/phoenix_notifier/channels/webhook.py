@@ -1,88 +1,92 @@
-"""Webhook channel: a JSON POST (or PUT/PATCH) to the user's URL, through the SSRF guard.
+"""Webhook channel: a JSON body to the user's URL, optionally signed.
 
 Payload (stable, documented in docs/api.md)::
 
-    {"event": "down", "monitor": {"id", "name", "url"}, "status": "down",
-     "previous_status": "up", "reason": "...", "occurred_at": "...",
+    {"event": "down", "title": "...", "text": "...",
+     "monitor": {"id", "name", "url"}, "status": "down", "previous_status": "up",
+     "reason": "...", "occurred_at": "...", "incident_id": "...", "resend": 0,
      "delivery_id": "...", "alert_rule_id": "..."}
+
+With a ``secret``, ``X-Phoenix-Signature: t=<unix seconds>,v1=<hex>`` where
+``v1`` is HMAC-SHA256(secret, "<t>.<raw body>"): the receiver recomputes it
+and refuses old timestamps, which stops forgeries and replays.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
 
-import httpx
 import msgspec
-from phoenix_contracts.notifications import NotificationJob
-from phoenix_platform.netguard import NetGuard, TargetRefused
-from phoenix_platform.outbound import fetch
+from phoenix_contracts.channels import WebhookConfig
 
-from phoenix_notifier.channels.base import TransportError
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest, HttpTransport
+from phoenix_notifier.message import Notice
+
+SIGNATURE_HEADER = "X-Phoenix-Signature"
 
 
-class WebhookPayload(msgspec.Struct, frozen=True):
+class MonitorPart(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    url: str
+
+
+class WebhookPayload(msgspec.Struct, frozen=True, kw_only=True):
     event: str
-    monitor: dict[str, str]
+    title: str
+    text: str
+    monitor: MonitorPart
     status: str
     previous_status: str
     reason: str
     occurred_at: str
+    incident_id: str
+    resend: int
     delivery_id: str
     alert_rule_id: str
 
 
-def payload_of(job: NotificationJob) -> bytes:
+def payload_of(notice: Notice) -> bytes:
     return msgspec.json.encode(
         WebhookPayload(
-            event=job.event,
-            monitor={"id": job.monitor.id, "name": job.monitor.name, "url": job.monitor.url},
-            status=job.status,
-            previous_status=job.previous_status,
-            reason=job.reason,
-            occurred_at=job.occurred_at.isoformat(),
-            delivery_id=job.key,
-            alert_rule_id=job.alert_rule_id,
+            event=notice.event,
+            title=notice.title,
+            text=notice.text,
+            monitor=MonitorPart(notice.monitor_id, notice.monitor_name, notice.monitor_url),
+            status=notice.status,
+            previous_status=notice.previous_status,
+            reason=notice.reason,
+            occurred_at=notice.occurred_at.isoformat(),
+            incident_id=notice.incident_id,
+            resend=notice.resend,
+            delivery_id=notice.delivery_id,
+            alert_rule_id=notice.alert_rule_id,
         )
     )
 
 
-class WebhookChannel:
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class WebhookChannel(HttpChannel):
     type = "webhook"
 
-    def __init__(self, client: httpx.AsyncClient, guard: NetGuard) -> None:
-        self._client = client
-        self._guard = guard
+    def __init__(self, transport: HttpTransport, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(transport)
+        self._clock = clock
 
-    def validate(self, config: dict[str, Any]) -> str | None:
-        url = config.get("url")
-        return (
-            None
-            if isinstance(url, str) and url.startswith(("http://", "https://"))
-            else "url is required"
-        )
-
-    async def send(self, job: NotificationJob, config: dict[str, Any]) -> None:
-        if (problem := self.validate(config)) is not None:
-            raise TransportError(problem, permanent=True)
-        try:
-            response = await fetch(
-                self._client,
-                self._guard,
-                str(config.get("method", "POST")),
-                str(config["url"]),
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": "Phoenix-Uptime/0.1",
-                    "Idempotency-Key": job.key,
-                },
-                content=payload_of(job),
-                max_body=4096,
-            )
-        except TargetRefused as exc:
-            raise TransportError(str(exc), permanent=True) from exc
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransportError(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise TransportError(f"HTTP {response.status_code}", permanent=True)
+    def render(self, notice: Notice, config: WebhookConfig) -> HttpRequest:
+        body = payload_of(notice)
+        headers = {
+            **config.headers,
+            "Content-Type": "application/json",
+            "Idempotency-Key": notice.delivery_id,
+        }
+        if config.secret:
+            headers[SIGNATURE_HEADER] = signature(config.secret, int(self._clock()), body)
+        return HttpRequest(method=config.method, url=config.url, headers=headers, body=body)

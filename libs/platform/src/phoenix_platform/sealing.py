@@ -1,5 +1,5 @@
 """Encryption of secrets that must be kept but not readable from the event log
-(two-factor seeds): AES-256-GCM with a key from ``PHOENIX_TOTP_KEY``.
+(two-factor seeds, channel credentials): AES-256-GCM with ``PHOENIX_SECRETS_KEY``.
 
 The ciphertext is bound to what it belongs to (``context``, e.g. the user id)
 as associated data, so a sealed secret copied onto another user does not open.
@@ -28,7 +28,8 @@ class SealError(Exception):
 def parse_key(text: str) -> bytes:
     """A key is 32 random bytes, written as (url-safe or standard) base64."""
     try:
-        key = base64.urlsafe_b64decode(text.strip().replace("+", "-").replace("/", "_"))
+        text = text.strip().replace("+", "-").replace("/", "_")
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise ValueError("must be base64 of 32 random bytes") from None
     if len(key) != KEY_BYTES:
@@ -55,3 +56,7 @@ def unseal(key: bytes, token: str, context: str) -> bytes:
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
     except (binascii.Error, ValueError, InvalidTag):
         raise SealError("cannot open the sealed value") from None
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(VERSION + ".")
