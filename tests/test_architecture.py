@@ -49,7 +49,7 @@ def test_contracts_depend_on_msgspec_only() -> None:
     assert (
         imports
         - {"phoenix_contracts", "msgspec", "__future__", "datetime", "typing", "sys", "pathlib"}
-        - {"re", "urllib"}  # standard library, for validating channel configs
+        - {"re", "urllib", "uuid"}  # standard library: validating configs, deriving ids
         == set()
     )
 

@@ -101,13 +101,27 @@ def test_a_bad_webhook_config_is_rejected_naming_the_field(
     assert (rejection.code, rejection.field) == ("invalid", field)
 
 
-def test_an_email_channel_is_not_available_yet() -> None:
-    command = CreateChannel(
+def test_each_channel_type_checks_its_own_fields() -> None:
+    email = CreateChannel(
         organization_id=ORG,
         spec=ChannelSpec(name="mail", type="email", config={"to": "ops@example.com"}),
     )
-    rejection = rejected(decide_channel(Owned(), command, ctx()))
-    assert (rejection.code, rejection.field) == ("invalid", "type")
+    rejection = rejected(decide_channel(Owned(), email, ctx()))
+    assert rejection.field in ("config.host", "config.to")  # a host is required, `to` is a list
+    slack = CreateChannel(
+        organization_id=ORG,
+        spec=ChannelSpec(
+            name="chat",
+            type="slack",
+            config={"webhook_url": "https://hooks.example.com/x", "text_template": "{{x.y}}"},
+        ),
+    )
+    assert rejected(decide_channel(Owned(), slack, ctx())).field == "config.text_template"
+    good = CreateChannel(
+        organization_id=ORG,
+        spec=ChannelSpec(name="chat", type="slack", config={"webhook_url": "https://h.example/x"}),
+    )
+    assert isinstance(decide_channel(Owned(), good, ctx()), list)
 
 
 def existing_channel(organization_id: str = ORG) -> Owned:

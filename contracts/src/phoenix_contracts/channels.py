@@ -209,7 +209,7 @@ def secret_context(organization_id: str, field: str) -> str:
 
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_.]+)\s*\}\}")
-_FIELD = re.compile(r"at `\$\.([A-Za-z_]+)")
+_FIELD = re.compile(r"at `\$\.([A-Za-z_]+)|field `([A-Za-z_]+)`")
 
 
 def parse_config(channel_type: str, config: dict[str, Any]) -> Any:
@@ -235,7 +235,8 @@ def config_problem(channel_type: str, config: dict[str, Any]) -> tuple[str, str]
         parsed = parse_config(channel_type, config)
     except msgspec.ValidationError as exc:
         found = _FIELD.search(str(exc))
-        return (f"config.{found.group(1)}" if found else "config"), str(exc)
+        name = (found.group(1) or found.group(2)) if found else ""
+        return (f"config.{name}" if name else "config"), str(exc)
     for name in parsed.__struct_fields__:
         value = getattr(parsed, name)
         if name.endswith("url") and isinstance(value, str) and (problem := _url_problem(value)):

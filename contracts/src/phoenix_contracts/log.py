@@ -24,8 +24,7 @@ from phoenix_contracts.notifications import (
     ChannelCreated,
     ChannelDeleted,
     ChannelUpdated,
-    NotificationFailed,
-    NotificationSent,
+    DeliveryEvent,
 )
 from phoenix_contracts.organizations import OrganizationEvent
 from phoenix_contracts.statuspages import StatusPageEvent
@@ -51,8 +50,7 @@ AnyEvent = (
     | AlertRuleCreated
     | AlertRuleUpdated
     | AlertRuleDeleted
-    | NotificationSent
-    | NotificationFailed
+    | DeliveryEvent
     | TagEvent
     | TwoFactorEvent
     | StatusPageEvent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -155,6 +156,23 @@ class NotificationJob(Message, frozen=True, kw_only=True, tag="notification_job"
     resend: int = 0  # 0: the first notice; n: the n-th reminder while still down
 
 
+# --- the delivery log (aggregate ``delivery``, id = delivery_id(key)) ---------
+
+
+class NotificationQueued(Event, frozen=True, kw_only=True, tag="delivery.queued"):
+    """A rule sent an alert to a channel; the job is on its way."""
+
+    aggregate: ClassVar[str] = DELIVERY
+    key: str
+    channel_id: str
+    channel_type: ChannelType
+    alert_rule_id: str
+    monitor_id: str
+    incident_id: str = ""
+    event: AlertEvent
+    resend: int = 0
+
+
 class NotificationSent(Event, frozen=True, kw_only=True, tag="delivery.sent"):
     aggregate: ClassVar[str] = DELIVERY
     key: str
@@ -163,6 +181,8 @@ class NotificationSent(Event, frozen=True, kw_only=True, tag="delivery.sent"):
 
 
 class NotificationFailed(Event, frozen=True, kw_only=True, tag="delivery.failed"):
+    """Given up: a permanent error, or the last attempt of transient ones."""
+
     aggregate: ClassVar[str] = DELIVERY
     key: str
     channel_id: str
@@ -171,9 +191,42 @@ class NotificationFailed(Event, frozen=True, kw_only=True, tag="delivery.failed"
     permanent: bool
 
 
+class NotificationSkipped(Event, frozen=True, kw_only=True, tag="delivery.skipped"):
+    aggregate: ClassVar[str] = DELIVERY
+    key: str
+    reason: str
+
+
+class NotificationRetried(Event, frozen=True, kw_only=True, tag="delivery.retried"):
+    """Someone sent a failed delivery off again."""
+
+    aggregate: ClassVar[str] = DELIVERY
+    key: str
+    by_user_id: str
+
+
+class RetryDelivery(Message, frozen=True, kw_only=True, tag="retry_delivery"):
+    verb: ClassVar[str] = "retry"
+    organization_id: str
+    delivery_id: str
+    by_user_id: str
+    correlation_id: str = ""
+
+
+def delivery_id(key: str) -> str:
+    """The delivery's public id: a UUID derived from its idempotency key."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"phoenix:delivery:{key}"))
+
+
 ChannelEvent = ChannelCreated | ChannelDeleted
 AlertRuleEvent = AlertRuleCreated | AlertRuleDeleted
-DeliveryEvent = NotificationSent | NotificationFailed
+DeliveryEvent = (
+    NotificationQueued
+    | NotificationSent
+    | NotificationFailed
+    | NotificationSkipped
+    | NotificationRetried
+)
 
 
 ChannelCommand = CreateChannel | UpdateChannel | DeleteChannel

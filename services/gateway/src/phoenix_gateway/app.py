@@ -20,6 +20,7 @@ from phoenix_gateway.api.channels import AlertRuleController, ChannelController
 from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
+from phoenix_gateway.api.deliveries import DeliveryController
 from phoenix_gateway.api.health import healthz, readyz
 from phoenix_gateway.api.history import HistoryController
 from phoenix_gateway.api.incidents import IncidentController
@@ -35,6 +36,7 @@ from phoenix_gateway.api.push import push
 from phoenix_gateway.api.statuspages import StatusPageController
 from phoenix_gateway.api.tags import MonitorTagController, TagController
 from phoenix_gateway.api.twofactor import TwoFactorController
+from phoenix_gateway.readmodel.deliveries import DeliveryReads
 from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.queries import ReadModel
 
@@ -53,6 +55,7 @@ class AppDeps:
     live: LiveFeed
     idempotency: Any  # the Idempotency-Key middleware, bound to Redis
     history: History
+    deliveries: DeliveryReads
     public_pages: PublicPages
 
 
@@ -97,6 +100,7 @@ def create_app(deps: AppDeps) -> Litestar:
             TagController,
             MonitorTagController,
             HistoryController,
+            DeliveryController,
             StatusPageController,
             *PUBLIC_ROUTES,
             stream,
@@ -112,6 +116,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
             "history": _constant(deps.history),
+            "deliveries": _constant(deps.deliveries),
             "public_pages": _constant(deps.public_pages),
         },
         guards=[authenticate],

@@ -27,6 +27,7 @@ from phoenix_platform.netguard import parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+from phoenix_platform.settings import secrets_key_bytes
 
 from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
@@ -36,6 +37,7 @@ from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.public_status import PublicPages
 from phoenix_gateway.app import AppDeps, create_app
 from phoenix_gateway.config import handlers as config
+from phoenix_gateway.readmodel.deliveries import DeliveryReads
 from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.projection import ReadModelProjection
 from phoenix_gateway.readmodel.queries import ReadModel
@@ -105,6 +107,7 @@ async def serve(settings: GatewaySettings) -> None:
         config.ConfigDeps(
             store=runtime.event_store,
             min_interval=settings.min_interval,
+            secrets_key=secrets_key_bytes(settings.secrets_key),
             max_monitors=settings.max_monitors,
             monitor_count_of=read_model.monitor_count,
             channel_ids_of=read_model.channel_ids,
@@ -156,6 +159,7 @@ async def serve(settings: GatewaySettings) -> None:
             idempotency=idempotency_middleware(redis, settings.namespace),
             trusted_proxies=trusted_proxies,
             history=history,
+            deliveries=DeliveryReads(engine),
             public_pages=PublicPages(
                 views,
                 PageAccess(redis, settings.namespace),

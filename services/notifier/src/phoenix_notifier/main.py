@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import partial
 
 import httpx
-from phoenix_contracts.notifications import NotificationJob, TestChannel
+from phoenix_contracts.notifications import DELIVERY, NotificationJob, RetryDelivery, TestChannel
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
@@ -17,9 +17,12 @@ from phoenix_platform.projection import Projector
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 from phoenix_platform.settings import secrets_key_bytes
 
+from phoenix_notifier import reminders
 from phoenix_notifier.channels.base import HttpTransport
 from phoenix_notifier.channels.registry import channels as all_channels
-from phoenix_notifier.delivery import DeliveryDeps, deliver
+from phoenix_notifier.delivery import DeliveryDeps, deliver, gave_up
+from phoenix_notifier.journal import Journal
+from phoenix_notifier.retry import RetryDeps, retry_delivery
 from phoenix_notifier.routing import RoutingProjection
 from phoenix_notifier.settings import NotifierSettings
 from phoenix_notifier.testing import TestDeps, test_channel
@@ -35,19 +38,16 @@ async def serve(settings: NotifierSettings) -> None:
     await runtime.connect()
     js = runtime.js
 
-    async def publish(job: NotificationJob) -> None:
+    async def publish(job: NotificationJob, message_id: str | None = None) -> None:
         await js.publish(
             runtime.subjects.notify_job(job.channel_type),
             encode(job),
-            headers={"Nats-Msg-Id": job.key},
+            headers={"Nats-Msg-Id": message_id or job.key},
         )
 
-    projector = Projector(
-        js,
-        runtime.subjects,
-        engine,
-        RoutingProjection(publish, timedelta(seconds=settings.alert_max_age)),
-    )
+    journal = Journal(runtime.event_store)
+    routing = RoutingProjection(publish, journal, timedelta(seconds=settings.alert_max_age))
+    projector = Projector(js, runtime.subjects, engine, routing)
     client = httpx.AsyncClient(
         timeout=settings.send_timeout, follow_redirects=False, trust_env=False
     )
@@ -55,7 +55,13 @@ async def serve(settings: NotifierSettings) -> None:
     guard = NetGuard(parse_networks(settings.allow_private_targets))
     channels = all_channels(HttpTransport(client, guard))
     secrets_key = secrets_key_bytes(settings.secrets_key)
-    deps = DeliveryDeps(engine=engine, channels=channels, secrets_key=secrets_key)
+    deps = DeliveryDeps(
+        engine=engine,
+        channels=channels,
+        secrets_key=secrets_key,
+        journal=journal,
+        lease_seconds=settings.send_timeout * 3,
+    )
     work_consumer(
         runtime.broker,
         subjects=runtime.subjects,
@@ -67,6 +73,7 @@ async def serve(settings: NotifierSettings) -> None:
         max_deliver=settings.max_deliver,
         ack_wait=settings.send_timeout * 3,
         max_workers=16,
+        on_give_up=lambda job, error: gave_up(job, error, deps),
     )
     responder(
         runtime.broker,
@@ -86,6 +93,16 @@ async def serve(settings: NotifierSettings) -> None:
             ),
         ),
     )
+    responder(
+        runtime.broker,
+        runtime.subjects.command(DELIVERY, RetryDelivery.verb),
+        queue=SERVICE,
+        kind=RetryDelivery,
+        handler=partial(
+            retry_delivery, deps=RetryDeps(engine=engine, journal=journal, publish=publish)
+        ),
+    )
+    runtime.background("reminders", lambda: reminders.run(engine, routing.enqueue))
     runtime.background("routing-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
     await runtime.serve()

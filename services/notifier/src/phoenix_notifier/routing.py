@@ -1,9 +1,15 @@
 """The notifier's projection: channels, rules and monitors, and the jobs status changes cause.
 
-Jobs are published inside the projection's transaction, keyed by
-(status event, rule, channel). If the transaction fails after a publish, the
-replay publishes the same key again: the stream's duplicate window drops it,
-and the delivery log catches anything later.
+A job is published only when its delivery row is new (``insert … returning``),
+inside the projection's transaction and keyed by (status event, rule,
+channel). If the transaction fails after a publish, the replay inserts and
+publishes the same key again: the stream's duplicate window drops it, and a
+delivery already under way has written its own row, so the insert finds it.
+
+A "down" alert whose rule has a resend interval leaves a reminder row that
+:mod:`phoenix_notifier.reminders` turns into reminders; any status other than
+down (recovery, maintenance, pause) or deleting the monitor, rule or channel
+removes it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,12 @@ from phoenix_contracts.health import (
     MonitorFlappingChanged,
     MonitorStatusChanged,
 )
-from phoenix_contracts.monitors import MonitorCreated, MonitorDeleted, MonitorUpdated
+from phoenix_contracts.monitors import (
+    MonitorCreated,
+    MonitorDeleted,
+    MonitorPaused,
+    MonitorUpdated,
+)
 from phoenix_contracts.notifications import (
     AlertRuleCreated,
     AlertRuleDeleted,
@@ -30,11 +41,14 @@ from phoenix_contracts.notifications import (
     ChannelUpdated,
     MonitorRef,
     NotificationJob,
+    NotificationQueued,
+    delivery_id,
 )
 from phoenix_platform.logging import get_logger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from phoenix_notifier.journal import Journal
 from phoenix_notifier.rules import alert_event_of, delivery_key, describe, rule_matches
 
 log = get_logger(__name__)
@@ -80,16 +94,40 @@ def _params(event: Event) -> dict[str, object]:
     return params
 
 
+_STOP_REMINDERS = {
+    MonitorPaused: "delete from reminders where monitor_id = :id",
+    MonitorDeleted: "delete from reminders where monitor_id = :id",
+    AlertRuleUpdated: "delete from reminders where alert_rule_id = :id",
+    AlertRuleDeleted: "delete from reminders where alert_rule_id = :id",
+    ChannelDeleted: "delete from reminders where channel_id = :id",
+}
+
+
 class RoutingProjection:
     name = "notifier-routing"
 
     def __init__(
-        self, publish: Callable[[NotificationJob], Awaitable[None]], max_age: timedelta
+        self,
+        publish: Callable[[NotificationJob], Awaitable[None]],
+        journal: Journal,
+        max_age: timedelta,
     ) -> None:
         self._publish = publish
+        self._journal = journal
         self._max_age = max_age
 
     async def apply(self, conn: AsyncConnection, event: Event, sequence: int) -> None:
+        if (stop := _STOP_REMINDERS.get(type(event))) is not None:
+            await conn.execute(text(stop), {"id": event.aggregate_id})
+        if isinstance(event, MonitorStatusChanged):
+            await conn.execute(
+                text("update monitors set status = :s where id = :id"),
+                {"s": event.status, "id": event.monitor_id},
+            )
+            if event.status != "down":
+                await conn.execute(
+                    text("delete from reminders where monitor_id = :id"), {"id": event.monitor_id}
+                )
         if isinstance(event, MonitorStatusChanged | MonitorFlappingChanged | CertificateExpiring):
             await self._route(conn, event)
         elif (statement := _SQL.get(type(event))) is not None:
@@ -123,56 +161,92 @@ class RoutingProjection:
                 {"org": change.organization_id},
             )
         }
-        ref = MonitorRef(id=change.monitor_id, name=monitor.name, url=monitor.url)
+        status, previous, reason = describe(change)
+        incident_id = (change.incident_id or "") if isinstance(change, MonitorStatusChanged) else ""
         for rule_id, raw_spec in rules:
             spec = msgspec.convert(raw_spec, AlertRuleSpec)
             if not rule_matches(spec, kind, change.monitor_id, list(monitor.tag_ids)):
                 continue
             for channel_id in spec.notification_channel_ids:
-                if channel_id in channels:
-                    await self._enqueue(
-                        conn, change, kind, str(rule_id), channel_id, channels[channel_id], ref
-                    )
+                if channel_id not in channels:
+                    continue
+                job = NotificationJob(
+                    key=delivery_key(change.event_id, str(rule_id), channel_id),
+                    organization_id=change.organization_id,
+                    channel_id=channel_id,
+                    channel_type=channels[channel_id],
+                    alert_rule_id=str(rule_id),
+                    event=kind,
+                    monitor=MonitorRef(id=change.monitor_id, name=monitor.name, url=monitor.url),
+                    status=status,
+                    previous_status=previous,
+                    reason=reason,
+                    occurred_at=change.occurred_at,
+                    cause_event_id=change.event_id,
+                    incident_id=incident_id,
+                )
+                await self.enqueue(conn, job)
+                if kind == "down" and spec.resend_interval_seconds > 0:
+                    await _remember(conn, job, spec.resend_interval_seconds)
 
-    async def _enqueue(
-        self,
-        conn: AsyncConnection,
-        change: HealthEvent,
-        kind: str,
-        rule_id: str,
-        channel_id: str,
-        channel_type: str,
-        monitor: MonitorRef,
-    ) -> None:
-        key = delivery_key(change.event_id, rule_id, channel_id)
-        await conn.execute(
-            text(
-                "insert into deliveries"
-                " (key, organization_id, channel_id, monitor_id, event, status)"
-                " values (:k, :org, :c, :m, :e, 'pending') on conflict do nothing"
-            ),
-            {
-                "k": key,
-                "org": change.organization_id,
-                "c": channel_id,
-                "m": change.monitor_id,
-                "e": kind,
-            },
-        )
-        status, previous, reason = describe(change)
-        await self._publish(
-            NotificationJob(
-                key=key,
-                organization_id=change.organization_id,
-                channel_id=channel_id,
-                channel_type=channel_type,  # type: ignore[arg-type]
-                alert_rule_id=rule_id,
-                event=kind,  # type: ignore[arg-type]
-                monitor=monitor,
-                status=status,
-                previous_status=previous,
-                reason=reason,
-                occurred_at=change.occurred_at,
-                cause_event_id=change.event_id,
+    async def enqueue(self, conn: AsyncConnection, job: NotificationJob) -> bool:
+        """Log the delivery as pending and publish its job, once per key."""
+        inserted = (
+            await conn.execute(
+                text(
+                    "insert into deliveries (key, id, organization_id, channel_id, monitor_id,"
+                    " event, status, job) values (:k, :id, :org, :c, :m, :e, 'pending',"
+                    " cast(:job as jsonb)) on conflict do nothing returning key"
+                ),
+                {
+                    "k": job.key,
+                    "id": delivery_id(job.key),
+                    "org": job.organization_id,
+                    "c": job.channel_id,
+                    "m": job.monitor.id,
+                    "e": job.event,
+                    "job": msgspec.json.encode(job).decode(),
+                },
             )
+        ).scalar()
+        if inserted is None:
+            return False
+        await self._journal.write(
+            job.key,
+            job.organization_id,
+            lambda envelope: NotificationQueued(
+                **envelope,
+                key=job.key,
+                channel_id=job.channel_id,
+                channel_type=job.channel_type,
+                alert_rule_id=job.alert_rule_id,
+                monitor_id=job.monitor.id,
+                incident_id=job.incident_id,
+                event=job.event,
+                resend=job.resend,
+            ),
+            only_first=True,
         )
+        await self._publish(job)
+        return True
+
+
+async def _remember(conn: AsyncConnection, job: NotificationJob, interval: int) -> None:
+    await conn.execute(
+        text(
+            "insert into reminders (monitor_id, alert_rule_id, channel_id, organization_id, job,"
+            " interval_seconds, next_at) values (:m, :r, :c, :org, cast(:job as jsonb), :i,"
+            " :at) on conflict (monitor_id, alert_rule_id, channel_id) do update set"
+            " job = excluded.job, interval_seconds = excluded.interval_seconds,"
+            " next_at = excluded.next_at, sent = 0"
+        ),
+        {
+            "m": job.monitor.id,
+            "r": job.alert_rule_id,
+            "c": job.channel_id,
+            "org": job.organization_id,
+            "job": msgspec.json.encode(job).decode(),
+            "i": interval,
+            "at": job.occurred_at + timedelta(seconds=interval),
+        },
+    )

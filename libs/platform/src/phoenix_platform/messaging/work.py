@@ -12,6 +12,7 @@ delivery policy lives in one place:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -31,9 +32,22 @@ class PermanentError(Exception):
     """Retrying cannot help: dead-letter the message now."""
 
 
-def retry_delay(deliveries: int) -> float:
-    """Seconds before the next delivery: 1, 2, 4, … capped at 60."""
-    return float(min(60, 2 ** max(0, deliveries - 1)))
+class RetryLater(Exception):
+    """A transient failure whose peer said when to come back (e.g. ``Retry-After``)."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+MAX_DELAY = 3600.0
+
+
+def retry_delay(deliveries: int, jitter: Callable[[], float] = random.random) -> float:
+    """Seconds before the next delivery: about 1, 2, 4, … capped at 60, each spread
+    over ±25 % so that failures that struck together do not all retry together."""
+    base = float(min(60, 2 ** max(0, deliveries - 1)))
+    return base * (0.75 + 0.5 * jitter())
 
 
 def work_consumer(
@@ -49,7 +63,10 @@ def work_consumer(
     ack_wait: float = 30.0,
     batch_size: int = 16,
     max_workers: int = 1,
+    on_give_up: Callable[[Any, str], Awaitable[None]] | None = None,
 ) -> None:
+    """``on_give_up(item, error)`` runs before a decoded message is dead-lettered
+    (permanent error or last delivery), to record the failure where users see it."""
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(kind)
     config = ConsumerConfig(
         ack_wait=ack_wait,
@@ -92,23 +109,33 @@ def work_consumer(
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await dead_letter(f"undecodable: {exc}")
             return
+        async def give_up(error: str) -> None:
+            if on_give_up is not None:
+                await on_give_up(item, error)
+            await dead_letter(error)
+
         with bind_correlation(getattr(item, "job_id", "") or getattr(item, "key", "")):
             try:
                 await handler(item)
             except PermanentError as exc:
-                await dead_letter(str(exc))
+                await give_up(str(exc))
             except Exception as exc:
+                error = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
                 if deliveries >= max_deliver:
-                    await dead_letter(f"{type(exc).__name__}: {exc}")
+                    await give_up(error)
                     return
+                delay = retry_delay(deliveries)
+                if isinstance(exc, RetryLater) and exc.delay is not None:
+                    delay = min(MAX_DELAY, max(delay, exc.delay))
                 log.warning(
                     "message.retrying",
-                    error=f"{type(exc).__name__}: {exc}",
+                    error=error,
                     deliveries=deliveries,
+                    delay=round(delay, 2),
                     stream=stream,
                     sequence=sequence,
                     subject=raw.subject,
                 )
-                await msg.nack(delay=retry_delay(deliveries))
+                await msg.nack(delay=delay)
             else:
                 await msg.ack()

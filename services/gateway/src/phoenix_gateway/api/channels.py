@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 from nats.aio.client import Client
+from phoenix_contracts.channels import MASK, SECRETS, ChannelType
 from phoenix_contracts.identity import Principal
 from phoenix_contracts.notifications import (
     ALERT_RULE,
@@ -34,13 +35,14 @@ from phoenix_gateway.readmodel.queries import ReadModel
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Id = UuidText
 Limit = Annotated[int, Parameter(ge=1, le=500)]
-ConfigValue = Annotated[str, msgspec.Meta(max_length=4096)] | int | bool
+# Each type's fields are checked by the config role (phoenix_contracts.channels).
+Config = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
 
 
 class ChannelCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name
-    type: Literal["webhook"]
-    config: Annotated[dict[str, ConfigValue], msgspec.Meta(max_length=50)]
+    type: ChannelType
+    config: Config
     is_default: bool = False
 
 
@@ -51,8 +53,8 @@ class ChannelUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Only the fields sent change; ``config`` is replaced whole. The type is fixed."""
 
     name: Name | Unset = msgspec.UNSET
-    type: Literal["webhook"] | Unset = msgspec.UNSET
-    config: Annotated[dict[str, ConfigValue], msgspec.Meta(max_length=50)] | Unset = msgspec.UNSET
+    type: ChannelType | Unset = msgspec.UNSET
+    config: Config | Unset = msgspec.UNSET  # a secret sent back as "********" is kept
     is_default: bool | Unset = msgspec.UNSET
 
 
@@ -115,14 +117,23 @@ class AlertRule(AlertRuleCreate, kw_only=True):
 
 
 def to_channel(row: dict[str, Any]) -> Channel:
+    """A channel as the API shows it: secrets masked, never returned in any form."""
+    secret = SECRETS.get(row["type"], frozenset())
+    config = {k: (MASK if k in secret and v else v) for k, v in row["config"].items()}
     return Channel(
         id=str(row["id"]),
         name=row["name"],
         type=row["type"],
-        config=row["config"],
+        config=config,
         is_default=row["is_default"],
         created_at=row["created_at"],
     )
+
+
+def keep_masked(sent: dict[str, Any], stored: dict[str, Any], channel_type: str) -> dict[str, Any]:
+    """A PATCH's config with every masked secret replaced by the stored (sealed) one."""
+    secret = SECRETS.get(channel_type, frozenset())
+    return {k: (stored.get(k, v) if k in secret and v == MASK else v) for k, v in sent.items()}
 
 
 def to_alert_rule(row: dict[str, Any]) -> AlertRule:
@@ -177,8 +188,11 @@ class ChannelController(Controller):
         commands: CommandBus,
         read_model: ReadModel,
     ) -> Channel:
-        current = to_channel(await _row(read_model, "channel", principal, str(channel_id)))
-        spec = msgspec.convert(merged(current, ChannelCreate.__struct_fields__, data), ChannelSpec)
+        row = await _row(read_model, "channel", principal, str(channel_id))
+        current = to_channel(row)
+        fields = merged(current, ChannelCreate.__struct_fields__, data)
+        fields["config"] = keep_masked(fields["config"], row["config"], row["type"])
+        spec = msgspec.convert(fields, ChannelSpec)
         await commands.send(
             CHANNEL,
             UpdateChannel(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from phoenix_contracts.base import Accepted, Rejected
 from phoenix_contracts.maintenance import CreateMaintenanceWindow, MaintenanceCommand
 from phoenix_contracts.monitors import CreateMonitor, MonitorCommand
@@ -22,13 +23,21 @@ from phoenix_contracts.notifications import (
     ChannelCommand,
     CreateAlertRule,
     CreateChannel,
+    UpdateChannel,
 )
 from phoenix_contracts.statuspages import CreateStatusPage, StatusPageCommand, UpdateStatusPage
 from phoenix_contracts.tags import CreateTag, TagCommand
 from phoenix_platform.ids import uuid7
 from phoenix_platform.messaging.eventstore import EventStore
 
-from phoenix_gateway.config import maintenance, monitors, notifications, statuspages, tags
+from phoenix_gateway.config import (
+    channel_secrets,
+    maintenance,
+    monitors,
+    notifications,
+    statuspages,
+    tags,
+)
 from phoenix_gateway.config.aggregate import execute
 
 Reply = Accepted | Rejected
@@ -38,6 +47,7 @@ Reply = Accepted | Rejected
 class ConfigDeps:
     store: EventStore
     min_interval: int
+    secrets_key: bytes | None  # seals channel secrets; None: channels with secrets are refused
     max_monitors: int  # per organization; 0 means no limit
     monitor_count_of: Callable[[str], Coroutine[Any, Any, int]]
     channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
@@ -82,7 +92,17 @@ async def handle_maintenance(cmd: MaintenanceCommand, deps: ConfigDeps) -> Reply
 
 async def handle_channel(cmd: ChannelCommand, deps: ConfigDeps) -> Reply:
     aggregate_id = uuid7() if isinstance(cmd, CreateChannel) else cmd.channel_id
-    ctx = notifications.Context(aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC))
+    if isinstance(cmd, CreateChannel | UpdateChannel):
+        plain = channel_secrets.opened(cmd.spec, cmd.organization_id, deps.secrets_key)
+        if isinstance(plain, Rejected):
+            return plain
+        cmd = msgspec.structs.replace(cmd, spec=plain)
+    ctx = notifications.Context(
+        aggregate_id=aggregate_id,
+        event_id=uuid7(),
+        now=datetime.now(UTC),
+        seal=channel_secrets.sealer(cmd.organization_id, deps.secrets_key),
+    )
     return await execute(
         deps.store,
         notifications.CHANNELS,

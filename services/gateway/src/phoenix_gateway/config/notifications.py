@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from phoenix_contracts.base import Event, Rejected
+from phoenix_contracts.channels import config_problem
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
@@ -64,31 +65,23 @@ class Context:
     event_id: str
     now: datetime
     known_channel_ids: frozenset[str] = frozenset()  # the caller's organization's channels
+    # Seals a valid spec's secret fields before it goes into an event.
+    seal: Callable[[ChannelSpec], ChannelSpec] = lambda spec: spec
 
 
 def validate_channel(spec: ChannelSpec) -> Rejected | None:
-    if spec.type == "webhook":
-        url = spec.config.get("url")
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-            return Rejected(
-                code="invalid", field="config.url", message="an http(s) URL is required"
-            )
-        if not urlsplit(url).hostname:
-            return Rejected(code="invalid", field="config.url", message="must name a host")
-        method = spec.config.get("method", "POST")
-        if method not in ("POST", "PUT", "PATCH"):
-            return Rejected(code="invalid", field="config.method", message="POST, PUT or PATCH")
-        return None
-    return Rejected(
-        code="invalid", field="type", message=f"channel type {spec.type!r} is not available yet"
-    )
+    """The config as its channel type defines it (phoenix_contracts.channels), secrets in clear."""
+    if (problem := config_problem(spec.type, spec.config)) is not None:
+        field, message = problem
+        return Rejected(code="invalid", field=field, message=message)
+    return None
 
 
 def decide_channel(state: Owned, cmd: ChannelCommand, ctx: Context) -> list[Event] | Rejected:
     if isinstance(cmd, CreateChannel):
         if (problem := validate_channel(cmd.spec)) is not None:
             return problem
-        return [ChannelCreated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
+        return [ChannelCreated(spec=ctx.seal(cmd.spec), **next_envelope(state.version, cmd, ctx))]
     if not _visible(state, cmd.organization_id):
         return Rejected(code="not_found", message="notification channel not found")
     if isinstance(cmd, UpdateChannel):
@@ -100,7 +93,7 @@ def decide_channel(state: Owned, cmd: ChannelCommand, ctx: Context) -> list[Even
             )
         if (problem := validate_channel(cmd.spec)) is not None:
             return problem
-        return [ChannelUpdated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
+        return [ChannelUpdated(spec=ctx.seal(cmd.spec), **next_envelope(state.version, cmd, ctx))]
     return [ChannelDeleted(**next_envelope(state.version, cmd, ctx))]
 
 

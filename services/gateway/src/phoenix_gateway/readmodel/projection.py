@@ -44,6 +44,7 @@ from phoenix_contracts.tags import TagCreated, TagDeleted, TagUpdated
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from phoenix_gateway.readmodel import deliveries
 from phoenix_gateway.readmodel.statuspages import apply_status_page
 
 
@@ -128,6 +129,9 @@ class ReadModelProjection:
             "v": event.aggregate_version,
             "t": event.occurred_at,
         }
+        if isinstance(event, deliveries.DeliveryEvents):
+            await deliveries.apply(conn, event)
+            return
         match event:
             case MonitorCreated(spec=spec) | MonitorUpdated(spec=spec):
                 params["spec"] = _json(spec)
