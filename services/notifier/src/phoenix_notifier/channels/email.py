@@ -139,8 +139,13 @@ def render(notice: Notice, config: EmailConfig, *, date: datetime | None = None)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message[DELIVERY_HEADER] = notice.delivery_id
-    message.set_content(plain_body(notice), subtype="plain", charset="utf-8")
-    message.add_alternative(html_body(notice), subtype="html", charset="utf-8")
+    # Quoted-printable: 7-bit safe on servers without 8BITMIME, readable when ASCII.
+    message.set_content(
+        plain_body(notice), subtype="plain", charset="utf-8", cte="quoted-printable"
+    )
+    message.add_alternative(
+        html_body(notice), subtype="html", charset="utf-8", cte="quoted-printable"
+    )
     return message
 
 
