@@ -204,11 +204,11 @@ class EmailChannel:
         self, message: EmailMessage, sender: str, recipients: list[str], config: EmailConfig
     ) -> dict[str, aiosmtplib.SMTPResponse]:
         """Everything up to the server's answer to DATA, within one deadline."""
-        address = await self._guard.resolve(config.host, config.port)
         smtp: aiosmtplib.SMTP | None = None
         try:
-            async with asyncio.timeout(self._timeout * 2):
-                sock = await self._connect(str(address), config.port)
+            async with asyncio.timeout(self._timeout):  # the whole attempt, up to DATA's reply
+                address = await self._guard.resolve(config.host, config.port)
+                sock = await _connect(str(address), config.port)
                 smtp = aiosmtplib.SMTP(
                     hostname=config.host,  # for TLS: SNI and certificate checked against it
                     sock=sock,
@@ -242,18 +242,18 @@ class EmailChannel:
         await _quit(smtp, self._timeout)
         return refused
 
-    async def _connect(self, address: str, port: int) -> socket.socket:
-        """A connected socket to the approved address (the name is never resolved again)."""
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        try:
-            async with asyncio.timeout(self._timeout):
-                await asyncio.get_running_loop().sock_connect(sock, (address, port))
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+
+async def _connect(address: str, port: int) -> socket.socket:
+    """A connected socket to the approved address (the name is never resolved again)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 async def _quit(smtp: aiosmtplib.SMTP, timeout: float) -> None:
