@@ -53,7 +53,7 @@ async def serve(settings: NotifierSettings) -> None:
     )
     runtime.on_stop(client.aclose)
     guard = NetGuard(parse_networks(settings.allow_private_targets))
-    channels = all_channels(HttpTransport(client, guard))
+    channels = all_channels(HttpTransport(client, guard), guard, send_timeout=settings.send_timeout)
     secrets_key = secrets_key_bytes(settings.secrets_key)
     deps = DeliveryDeps(
         engine=engine,

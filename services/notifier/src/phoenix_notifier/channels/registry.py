@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from phoenix_platform.netguard import NetGuard
+
 from phoenix_notifier.channels.base import Channel, HttpTransport
+from phoenix_notifier.channels.email import DEFAULT_TIMEOUT, EmailChannel
 from phoenix_notifier.channels.webhook import WebhookChannel
 
 
-def channels(transport: HttpTransport) -> dict[str, Channel]:
+def channels(
+    transport: HttpTransport, guard: NetGuard, *, send_timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Channel]:
     plugins: list[Channel] = [
         WebhookChannel(transport),
+        EmailChannel(guard, timeout=send_timeout),
     ]
     return {plugin.type: plugin for plugin in plugins}
