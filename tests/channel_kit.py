@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -110,7 +110,10 @@ class Receiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll interval: close() waits for it (the default costs 0.5 s a receiver).
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     @property
     def url(self) -> str:
@@ -130,7 +133,7 @@ class Receiver:
 
 
 @asynccontextmanager
-async def loopback_transport() -> Iterator[HttpTransport]:  # type: ignore[misc]
+async def loopback_transport() -> AsyncIterator[HttpTransport]:
     """The notifier's real transport, allowed to reach loopback receivers."""
     async with httpx.AsyncClient(timeout=5, follow_redirects=False, trust_env=False) as client:
         yield HttpTransport(client, NetGuard(parse_networks("127.0.0.0/8")))

@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from tests.channel_kit import Receiver, Reply
+from tests.channels.test_email import Recorder, smtp_server
 from tests.e2e.peers import Target
 from tests.e2e.stack import RunningStack
 from tests.e2e.test_monitoring_flow import sign_up_and_log_in, wait_for_status
@@ -267,3 +268,65 @@ async def _event_log_text(nats_url: str, namespace: str) -> str:
         return "\n".join(texts)
     finally:
         await nc.close()
+
+
+class ScriptedSmtp(Recorder):
+    """Answers DATA from a script (a 421, say) before accepting."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__()
+        self.script = list(replies)
+        self.tries = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.tries += 1
+        if self.script:
+            return self.script.pop(0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def email_channel(api: Api, port: int) -> str:
+    config = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "from_address": "phoenix@example.com",
+        "to": ["oncall@example.com"],
+    }
+    return str(
+        api.post(
+            "/api/v1/notification-channels", {"name": "mail", "type": "email", "config": config}
+        )["id"]
+    )
+
+
+def test_email_end_to_end_a_421_is_retried_and_a_550_is_not(
+    stack: RunningStack, target: Target
+) -> None:
+    api = Api(stack)
+    busy, refusing = (
+        ScriptedSmtp("421 4.3.2 try again later"),
+        ScriptedSmtp("550 5.1.1 no such user"),
+    )
+    with smtp_server(busy) as busy_port, smtp_server(refusing) as refusing_port:
+        retried, refused = email_channel(api, busy_port), email_channel(api, refusing_port)
+        api.rule("down", [retried, refused])
+        target.status = 500
+        monitor = api.monitor(target.url, name="Shop\r\nBcc: evil@example.com")
+
+        def settled() -> bool:
+            states = {d["channel_id"]: d["status"] for d in api.deliveries(monitor_id=monitor)}
+            return states.get(retried) == "sent" and states.get(refused) == "failed"
+
+        wait(settled, 30, "one email sent after a 421, one refused for good")
+        by_channel = {d["channel_id"]: d for d in api.deliveries(monitor_id=monitor)}
+        assert by_channel[retried]["attempts"] == 2
+        assert by_channel[refused]["attempts"] == 1
+        assert by_channel[refused]["permanent"] is True
+        assert "550" in by_channel[refused]["last_error"]
+        assert (busy.tries, refusing.tries) == (2, 1)
+        (mail,) = busy.received
+        message = mail.message
+        assert message["Subject"].startswith("[Phoenix] Shop")
+        assert message["Bcc"] is None  # the CR/LF in the name added no header
+        assert mail.rcpt_tos == ["oncall@example.com"]

@@ -109,6 +109,7 @@ def work_consumer(
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await dead_letter(f"undecodable: {exc}")
             return
+
         async def give_up(error: str) -> None:
             if on_give_up is not None:
                 await on_give_up(item, error)
