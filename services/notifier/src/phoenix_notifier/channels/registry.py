@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from phoenix_notifier.channels.base import Channel, HttpTransport
+from phoenix_notifier.channels.gotify import GotifyChannel
+from phoenix_notifier.channels.matrix import MatrixChannel
+from phoenix_notifier.channels.opsgenie import OpsgenieChannel
+from phoenix_notifier.channels.pagerduty import PagerDutyChannel
+from phoenix_notifier.channels.pushover import PushoverChannel
+from phoenix_notifier.channels.twilio import TwilioChannel
 from phoenix_notifier.channels.webhook import WebhookChannel
 
 
 def channels(transport: HttpTransport) -> dict[str, Channel]:
     plugins: list[Channel] = [
         WebhookChannel(transport),
+        GotifyChannel(transport),
+        PushoverChannel(transport),
+        MatrixChannel(transport),
+        PagerDutyChannel(transport),
+        OpsgenieChannel(transport),
+        TwilioChannel(transport),
     ]
     return {plugin.type: plugin for plugin in plugins}
