@@ -117,8 +117,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
         deadline = time.monotonic() + timeout

@@ -6,6 +6,12 @@ from phoenix_platform.netguard import NetGuard
 
 from phoenix_notifier.channels.base import Channel, HttpTransport
 from phoenix_notifier.channels.email import DEFAULT_TIMEOUT, EmailChannel
+from phoenix_notifier.channels.gotify import GotifyChannel
+from phoenix_notifier.channels.matrix import MatrixChannel
+from phoenix_notifier.channels.opsgenie import OpsgenieChannel
+from phoenix_notifier.channels.pagerduty import PagerDutyChannel
+from phoenix_notifier.channels.pushover import PushoverChannel
+from phoenix_notifier.channels.twilio import TwilioChannel
 from phoenix_notifier.channels.webhook import WebhookChannel
 
 
@@ -15,5 +21,11 @@ def channels(
     plugins: list[Channel] = [
         WebhookChannel(transport),
         EmailChannel(guard, timeout=send_timeout),
+        GotifyChannel(transport),
+        PushoverChannel(transport),
+        MatrixChannel(transport),
+        PagerDutyChannel(transport),
+        OpsgenieChannel(transport),
+        TwilioChannel(transport),
     ]
     return {plugin.type: plugin for plugin in plugins}
