@@ -330,3 +330,48 @@ def test_email_end_to_end_a_421_is_retried_and_a_550_is_not(
         assert message["Subject"].startswith("[Phoenix] Shop")
         assert message["Bcc"] is None  # the CR/LF in the name added no header
         assert mail.rcpt_tos == ["oncall@example.com"]
+
+
+def test_after_the_last_attempt_a_transient_failure_is_logged_failed_and_dead_lettered(
+    stack: RunningStack, target: Target, servers: Servers, module_namespace: tuple[str, str]
+) -> None:
+    api = Api(stack)
+    down = Receiver(Reply(status=503, body=b"overloaded"))
+    try:
+        channel = api.webhook(down.url + "/down")
+        api.rule("down", [channel])
+        target.status = 500
+        api.monitor(target.url)
+        wait(
+            lambda: any(d["status"] == "failed" for d in api.deliveries(channel_id=channel)),
+            40,
+            "the delivery to be given up",
+        )
+        (failed,) = api.deliveries(channel_id=channel)
+        assert failed["attempts"] == 4  # PHOENIX_MAX_DELIVER in this stack
+        assert failed["permanent"] is False
+        assert "503" in failed["last_error"]
+        assert len(down.received) == 4
+        namespace, _ = module_namespace
+        parked = asyncio.run(_dead_letters(servers.nats_url, namespace))
+        assert any(failed_key_in(text, down) for text in parked)
+    finally:
+        down.close()
+
+
+def failed_key_in(text: str, receiver: Receiver) -> bool:
+    return receiver.received[0].json()["delivery_id"] in text
+
+
+async def _dead_letters(nats_url: str, namespace: str) -> list[str]:
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        stream = f"{namespace.upper().replace('-', '_')}_DLQ"
+        info = await js.stream_info(stream)
+        return [
+            ((await js.get_msg(stream, seq)).data or b"").decode(errors="replace")
+            for seq in range(info.state.first_seq, info.state.last_seq + 1)
+        ]
+    finally:
+        await nc.close()
