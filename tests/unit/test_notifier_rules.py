@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 import pytest
@@ -13,7 +14,7 @@ from phoenix_contracts.health import (
     MonitorStatusChanged,
 )
 from phoenix_contracts.notifications import AlertRuleSpec
-from phoenix_notifier.rules import alert_event_of, delivery_key, rule_matches
+from phoenix_notifier.rules import Target, alert_event_of, delivery_key, rule_matches, targets
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -154,21 +155,42 @@ def test_a_rule_matches_by_event_activity_and_scope(
     assert rule_matches(spec, event, monitor_id, tag_ids) is matches  # type: ignore[arg-type]
 
 
-def test_the_delivery_key_joins_cause_rule_and_channel() -> None:
-    assert delivery_key("event-1", "rule-1", "channel-1") == "event-1:rule-1:channel-1"
-
-
-def test_the_delivery_key_is_stable_and_distinct_per_rule_and_channel() -> None:
+def test_the_delivery_key_is_one_per_status_event_and_channel() -> None:
     keys = {
-        delivery_key(cause, rule_id, channel)
+        delivery_key(cause, channel)
         for cause in ("event-1", "event-2")
-        for rule_id in ("rule-1", "rule-2")
         for channel in ("channel-1", "channel-2")
     }
-    assert len(keys) == 8
-    assert delivery_key("event-1", "rule-1", "channel-1") == delivery_key(
-        "event-1", "rule-1", "channel-1"
+    assert len(keys) == 4
+    assert delivery_key("event-1", "channel-1") == "event-1:channel-1"
+
+
+def rule(name: str, channels: list[str], **extra: Any) -> AlertRuleSpec:
+    return AlertRuleSpec(name=name, event="down", notification_channel_ids=channels, **extra)
+
+
+def test_a_channel_named_by_several_rules_gets_one_message_with_the_shortest_reminders() -> None:
+    found = targets(
+        [
+            ("rule-b", rule("b", ["ch-1", "ch-2"], resend_interval_seconds=600)),
+            ("rule-a", rule("a", ["ch-1"], resend_interval_seconds=300)),
+            ("rule-c", rule("c", ["ch-2"])),
+            ("rule-d", rule("d", ["ch-3"], is_active=False)),
+            ("rule-e", rule("e", ["ch-gone"])),
+        ],
+        "down",
+        "m-1",
+        [],
+        {"ch-1", "ch-2", "ch-3"},
     )
+    assert sorted(found, key=lambda t: t.channel_id) == [
+        Target("ch-1", "rule-a", 300),
+        Target("ch-2", "rule-b", 600),
+    ]
+
+
+def test_no_matching_rule_means_no_target() -> None:
+    assert targets([("r", rule("r", ["ch-1"]))], "recovered", "m-1", [], {"ch-1"}) == []
 
 
 def _envelope() -> Envelope:

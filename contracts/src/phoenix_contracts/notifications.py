@@ -137,7 +137,7 @@ class MonitorRef(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NotificationJob(Message, frozen=True, kw_only=True, tag="notification_job"):
-    """One delivery to one channel. ``key`` = (status event, rule, channel): the
+    """One delivery to one channel. ``key`` = (status event, channel): the
     idempotency key checked against the delivery log before sending."""
 
     key: str

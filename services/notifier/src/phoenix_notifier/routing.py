@@ -49,7 +49,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phoenix_notifier.journal import Journal
-from phoenix_notifier.rules import alert_event_of, delivery_key, describe, rule_matches
+from phoenix_notifier.rules import alert_event_of, delivery_key, describe, targets
 
 log = get_logger(__name__)
 
@@ -163,31 +163,32 @@ class RoutingProjection:
         }
         status, previous, reason = describe(change)
         incident_id = (change.incident_id or "") if isinstance(change, MonitorStatusChanged) else ""
-        for rule_id, raw_spec in rules:
-            spec = msgspec.convert(raw_spec, AlertRuleSpec)
-            if not rule_matches(spec, kind, change.monitor_id, list(monitor.tag_ids)):
-                continue
-            for channel_id in spec.notification_channel_ids:
-                if channel_id not in channels:
-                    continue
-                job = NotificationJob(
-                    key=delivery_key(change.event_id, str(rule_id), channel_id),
-                    organization_id=change.organization_id,
-                    channel_id=channel_id,
-                    channel_type=channels[channel_id],
-                    alert_rule_id=str(rule_id),
-                    event=kind,
-                    monitor=MonitorRef(id=change.monitor_id, name=monitor.name, url=monitor.url),
-                    status=status,
-                    previous_status=previous,
-                    reason=reason,
-                    occurred_at=change.occurred_at,
-                    cause_event_id=change.event_id,
-                    incident_id=incident_id,
-                )
-                await self.enqueue(conn, job)
-                if kind == "down" and spec.resend_interval_seconds > 0:
-                    await _remember(conn, job, spec.resend_interval_seconds)
+        matching = targets(
+            [(str(rule_id), msgspec.convert(spec, AlertRuleSpec)) for rule_id, spec in rules],
+            kind,
+            change.monitor_id,
+            list(monitor.tag_ids),
+            set(channels),
+        )
+        for target in matching:
+            job = NotificationJob(
+                key=delivery_key(change.event_id, target.channel_id),
+                organization_id=change.organization_id,
+                channel_id=target.channel_id,
+                channel_type=channels[target.channel_id],
+                alert_rule_id=target.alert_rule_id,
+                event=kind,
+                monitor=MonitorRef(id=change.monitor_id, name=monitor.name, url=monitor.url),
+                status=status,
+                previous_status=previous,
+                reason=reason,
+                occurred_at=change.occurred_at,
+                cause_event_id=change.event_id,
+                incident_id=incident_id,
+            )
+            await self.enqueue(conn, job)
+            if kind == "down" and target.resend_interval > 0:
+                await _remember(conn, job, target.resend_interval)
 
     async def enqueue(self, conn: AsyncConnection, job: NotificationJob) -> bool:
         """Log the delivery as pending and publish its job, once per key."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from phoenix_contracts.health import CertificateExpiring, HealthEvent, MonitorFlappingChanged
 from phoenix_contracts.notifications import AlertEvent, AlertRuleSpec
 
@@ -54,5 +56,38 @@ def rule_matches(
     return True
 
 
-def delivery_key(cause_event_id: str, rule_id: str, channel_id: str) -> str:
-    return f"{cause_event_id}:{rule_id}:{channel_id}"
+def delivery_key(cause_event_id: str, channel_id: str) -> str:
+    """One delivery per (status event, channel), however many rules lead there."""
+    return f"{cause_event_id}:{channel_id}"
+
+
+@dataclass(frozen=True)
+class Target:
+    channel_id: str
+    alert_rule_id: str  # the first matching rule (by id) that names the channel
+    resend_interval: int  # the shortest of the matching rules' (0: no reminders)
+
+
+def targets(
+    rules: list[tuple[str, AlertRuleSpec]],
+    event: AlertEvent,
+    monitor_id: str,
+    tag_ids: list[str],
+    channel_ids: set[str],
+) -> list[Target]:
+    """Which channels an alert goes to: each once, even when several rules name it."""
+    found: dict[str, Target] = {}
+    for rule_id, spec in sorted(rules, key=lambda r: r[0]):
+        if not rule_matches(spec, event, monitor_id, tag_ids):
+            continue
+        for channel_id in spec.notification_channel_ids:
+            if channel_id not in channel_ids:
+                continue
+            interval = spec.resend_interval_seconds
+            if (known := found.get(channel_id)) is not None:
+                intervals = [i for i in (known.resend_interval, interval) if i > 0]
+                interval = min(intervals, default=0)
+                found[channel_id] = Target(channel_id, known.alert_rule_id, interval)
+            else:
+                found[channel_id] = Target(channel_id, rule_id, interval)
+    return list(found.values())
