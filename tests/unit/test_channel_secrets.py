@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from phoenix_contracts.base import Rejected
 from phoenix_contracts.notifications import ChannelSpec
 from phoenix_gateway.config.channel_secrets import opened, sealer
@@ -31,13 +32,10 @@ def test_a_sealed_secret_copied_into_another_organization_does_not_open() -> Non
     refused = opened(sealed, "org-2", KEY)
     assert isinstance(refused, Rejected)
     assert refused.field == "config.routing_key"
-    try:
+    with pytest.raises(TransportError) as error:
         open_config(KEY, "org-2", "pagerduty", sealed.config)
-    except TransportError as exc:
-        assert exc.permanent
-        assert "R0ut1ngKey" not in str(exc)
-    else:
-        raise AssertionError("opened in the wrong organization")
+    assert error.value.permanent
+    assert "R0ut1ngKey" not in str(error.value)
 
 
 def test_a_patch_that_kept_the_sealed_value_is_opened_for_validation() -> None:
