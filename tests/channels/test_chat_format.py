@@ -26,6 +26,7 @@ from tests.channel_kit import notice
         ("- item\n+ item\n  1. one\n2) two", "\\- item\n\\+ item\n  1\\. one\n2\\) two"),
         ("a-b 3.5 x+y", "a-b 3.5 x+y"),
         ("see https://x.test/a_b*c now *b*", r"see https://x.test/a_b*c now \*b\*"),
+        ("(at https://x.test/a_b).", r"\(at https://x.test/a_b\)."),
     ],
 )
 def test_markdown_is_escaped_but_bare_urls_stay_whole(raw: str, escaped: str) -> None:

@@ -93,7 +93,8 @@ def escape_slack(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_URL = re.compile(r"https?://[^\s<>]+")
+# A bare URL as autolinkers see it: trailing punctuation is not part of it.
+_URL = re.compile(r"https?://[^\s<>]*[^\s<>.,;:!?()\[\]*_~'\"]")
 _MARKDOWN = re.compile(r"([\\`*_~\[\]()<>#|!])")
 _LIST_MARK = re.compile(r"(?m)^([ \t]*)([-+])(?=\s)")
 _LIST_NUMBER = re.compile(r"(?m)^([ \t]*\d+)([.)])(?=\s)")
