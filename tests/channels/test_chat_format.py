@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from phoenix_contracts.channels import DiscordConfig, TelegramConfig
+from phoenix_contracts.channels import DiscordConfig, GoogleChatConfig, NtfyConfig, TelegramConfig
 from phoenix_notifier.channels.chat_format import (
     escape_markdown,
     escape_slack,
@@ -68,5 +68,11 @@ def test_secrets_and_the_token_part_of_webhook_urls_are_redacted() -> None:
     assert "/api/webhooks/1/TOKEN" in found
     message = "HTTP 404 for https://discord.test/api/webhooks/1/TOKEN and /api/webhooks/1/TOKEN"
     assert redact(message, found) == "HTTP 404 for [redacted] and [redacted]"
+    assert not {"api", "webhooks"} & set(found)  # short parts are not secrets
+    chat = GoogleChatConfig(
+        webhook_url="https://chat.test/v1/spaces/S/messages?key=KEY12345&token=TOK12345"
+    )
+    assert {"KEY12345", "TOK12345"} <= set(secrets_in("google_chat", chat))
+    assert secrets_in("ntfy", NtfyConfig(topic="t", token="tk_1")) == ["tk_1"]
     telegram = TelegramConfig(bot_token="123:ABC-secret", chat_id="1")
     assert secrets_in("telegram", telegram) == ["123:ABC-secret"]

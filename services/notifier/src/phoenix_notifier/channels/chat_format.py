@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from phoenix_contracts.channels import SECRETS
 
@@ -38,6 +38,8 @@ COLORS = {
 DEFAULT_COLOR = "808080"
 
 REDACTED = "[redacted]"
+URL_PART_MIN = 8  # shorter query values could be anything ("1", "true")
+PATH_SEGMENT_MIN = 16  # "services", "webhooks" are not secrets; ids and tokens are long
 
 
 def label(event: str) -> str:
@@ -116,21 +118,23 @@ def escape_markdown(value: str) -> str:
 
 
 def secrets_in(channel_type: str, config: Any) -> list[str]:
-    """Every secret string of ``config``; for URLs also their path and query, which
-    is where chat services put the token (an error may quote just that part)."""
-    found: list[str] = []
+    """Every secret string of ``config``. For URLs (chat webhooks carry their token in
+    them) also the path and query, every query value and every long path segment:
+    an error may quote any of those without the rest."""
+    found: set[str] = set()
+    parts_found: set[str] = set()
     for field in SECRETS.get(channel_type, frozenset()):
         value = getattr(config, field, "")
         if not isinstance(value, str) or len(value) < 4:
             continue
-        found.append(value)
+        found.add(value)
         if field.endswith("url"):
             parts = urlsplit(value)
-            tail = parts.path + (f"?{parts.query}" if parts.query else "")
-            if len(tail) >= 8:
-                found.append(tail)
-                found.append(parts.path)
-    return sorted(set(found), key=len, reverse=True)
+            parts_found.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+            parts_found.update(v for _, v in parse_qsl(parts.query))
+            parts_found.update(s for s in parts.path.split("/") if len(s) >= PATH_SEGMENT_MIN)
+    found.update(s for s in parts_found if len(s) >= URL_PART_MIN)
+    return sorted(found, key=len, reverse=True)
 
 
 def redact(message: str, secrets: list[str]) -> str:
