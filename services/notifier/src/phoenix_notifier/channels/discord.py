@@ -119,6 +119,6 @@ class DiscordChannel(ChatChannel):
             if isinstance(delay, int | float) and not isinstance(delay, bool) and delay >= 0
             else retry_after(response.headers.get("retry-after"))
         )
-        message = str(body.get("message") or "rate limited")
+        message = clip(str(body.get("message") or "rate limited"), 200)
         scope = " (global)" if body.get("global") is True else ""
         raise TransportError(f"HTTP 429: {message}{scope}", retry_after=seconds)

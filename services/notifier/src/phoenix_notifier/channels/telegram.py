@@ -90,7 +90,7 @@ class TelegramChannel(ChatChannel):
         if 200 <= status < 300 and answer.get("ok") is not False:
             return
         description = answer.get("description")
-        detail = str(description) if description else _reason(status)
+        detail = clip(str(description), 200) if description else _reason(status)
         parameters = answer.get("parameters")
         parameters = parameters if isinstance(parameters, dict) else {}
         if "migrate_to_chat_id" in parameters:
