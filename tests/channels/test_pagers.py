@@ -447,14 +447,3 @@ async def test_no_secret_survives_in_a_network_error(name: str) -> None:
     assert error.value.permanent is False
     for secret in SECRETS[name]:
         assert secret not in str(error.value)
-
-
-def test_the_six_channels_are_registered_under_their_config_types() -> None:
-    from phoenix_contracts.channels import CONFIGS
-    from phoenix_notifier.channels.registry import channels
-    from phoenix_platform.netguard import NetGuard
-
-    registered = channels(OFFLINE, NetGuard([]))
-    for kind in ("gotify", "pushover", "matrix", "pagerduty", "opsgenie", "twilio"):
-        assert kind in CONFIGS
-        assert registered[kind].type == kind

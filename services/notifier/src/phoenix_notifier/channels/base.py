@@ -106,8 +106,12 @@ def retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)  # delta-seconds (some services send fractions)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
