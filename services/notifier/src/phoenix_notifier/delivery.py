@@ -26,7 +26,6 @@ from phoenix_contracts.notifications import (
     NotificationJob,
     NotificationSent,
     NotificationSkipped,
-    delivery_id,
 )
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.work import PermanentError, RetryLater
@@ -34,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phoenix_notifier.channels.base import Channel, TransportError
-from phoenix_notifier.journal import Journal
+from phoenix_notifier.journal import Journal, delivery_row
 from phoenix_notifier.message import notice_of
 from phoenix_notifier.secrets import open_config
 
@@ -140,15 +139,7 @@ async def _claim(deps: DeliveryDeps, job: NotificationJob) -> _Claim | None:
                     " set status = 'sending', attempts = deliveries.attempts + 1,"
                     " claimed_at = now() returning attempts"
                 ),
-                {
-                    "k": job.key,
-                    "id": delivery_id(job.key),
-                    "org": job.organization_id,
-                    "c": job.channel_id,
-                    "m": job.monitor.id,
-                    "e": job.event,
-                    "job": msgspec.json.encode(job).decode(),
-                },
+                delivery_row(job),
             )
         ).scalar_one()
         config = (

@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import msgspec
 from phoenix_contracts.base import Envelope, Event
-from phoenix_contracts.notifications import DELIVERY, delivery_id
+from phoenix_contracts.notifications import DELIVERY, NotificationJob, delivery_id
 from phoenix_platform.messaging.eventstore import ConcurrencyConflict, EventStore
 
 Build = Callable[[Envelope], Event]
@@ -47,3 +48,16 @@ class Journal:
             except ConcurrencyConflict:
                 continue
         return None
+
+
+def delivery_row(job: NotificationJob) -> dict[str, object]:
+    """The parameters of a job's row in the notifier's ``deliveries`` table."""
+    return {
+        "k": job.key,
+        "id": delivery_id(job.key),
+        "org": job.organization_id,
+        "c": job.channel_id,
+        "m": job.monitor.id,
+        "e": job.event,
+        "job": msgspec.json.encode(job).decode(),
+    }

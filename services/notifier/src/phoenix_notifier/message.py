@@ -56,10 +56,14 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
         return EMOJI.get(self.event, "")
 
 
+def clip(value: str, limit: int) -> str:
+    """At most ``limit`` characters, an ellipsis marking a cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def one_line(value: str, limit: int = 250) -> str:
     """No CR, LF or control characters survive: a monitor named "x\\r\\nBcc: y" stays one line."""
-    flat = LINE_BREAKS.sub(" ", value).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(LINE_BREAKS.sub(" ", value).strip(), limit)
 
 
 def fill(template: str, values: dict[str, str]) -> str:

@@ -42,13 +42,12 @@ from phoenix_contracts.notifications import (
     MonitorRef,
     NotificationJob,
     NotificationQueued,
-    delivery_id,
 )
 from phoenix_platform.logging import get_logger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from phoenix_notifier.journal import Journal
+from phoenix_notifier.journal import Journal, delivery_row
 from phoenix_notifier.rules import alert_event_of, delivery_key, describe, targets
 
 log = get_logger(__name__)
@@ -199,15 +198,7 @@ class RoutingProjection:
                     " event, status, job) values (:k, :id, :org, :c, :m, :e, 'pending',"
                     " cast(:job as jsonb)) on conflict do nothing returning key"
                 ),
-                {
-                    "k": job.key,
-                    "id": delivery_id(job.key),
-                    "org": job.organization_id,
-                    "c": job.channel_id,
-                    "m": job.monitor.id,
-                    "e": job.event,
-                    "job": msgspec.json.encode(job).decode(),
-                },
+                delivery_row(job),
             )
         ).scalar()
         if inserted is None:

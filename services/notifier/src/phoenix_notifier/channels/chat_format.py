@@ -80,11 +80,6 @@ def http_link(url: str) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def clip(value: str, limit: int) -> str:
-    """At most ``limit`` characters, an ellipsis marking a cut."""
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 def escape_html(value: str) -> str:
     """For HTML-ish markups (Telegram, Google Chat cards): ``& < >`` and quotes."""
     return html.escape(value, quote=True)

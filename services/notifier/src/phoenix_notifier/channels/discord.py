@@ -31,7 +31,6 @@ from phoenix_notifier.channels.base import (
 )
 from phoenix_notifier.channels.chat_format import (
     ChatChannel,
-    clip,
     color_int,
     escape_markdown,
     extra_reason,
@@ -40,7 +39,7 @@ from phoenix_notifier.channels.chat_format import (
     label,
     status_line,
 )
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -24,7 +24,6 @@ from phoenix_contracts.channels import GoogleChatConfig
 from phoenix_notifier.channels.base import HttpRequest, json_request
 from phoenix_notifier.channels.chat_format import (
     ChatChannel,
-    clip,
     color_hex,
     escape_html,
     extra_reason,
@@ -33,7 +32,7 @@ from phoenix_notifier.channels.chat_format import (
     label,
     status_line,
 )
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 TEXT_LIMIT = 4000
 CARD_ID = "phoenix-notice"

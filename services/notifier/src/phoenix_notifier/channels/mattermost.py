@@ -19,7 +19,6 @@ from phoenix_contracts.channels import MattermostConfig
 from phoenix_notifier.channels.base import HttpRequest, json_request
 from phoenix_notifier.channels.chat_format import (
     ChatChannel,
-    clip,
     color_hex,
     escape_markdown,
     extra_reason,
@@ -28,7 +27,7 @@ from phoenix_notifier.channels.chat_format import (
     label,
     status_line,
 )
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 TEXT_LIMIT = 4000
 

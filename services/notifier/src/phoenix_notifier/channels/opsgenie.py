@@ -37,7 +37,7 @@ from phoenix_notifier.channels.answers import (
     short,
 )
 from phoenix_notifier.channels.base import HttpRequest, json_request
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 MESSAGE_LIMIT = 130
 DESCRIPTION_LIMIT = 15_000
@@ -53,10 +53,6 @@ PRIORITY = {
     "certificate_expiring": "P3",
     "test": "P5",
 }
-
-
-def clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def alias_of(notice: Notice) -> str:

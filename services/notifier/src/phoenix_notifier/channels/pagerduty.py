@@ -35,7 +35,7 @@ from phoenix_notifier.channels.answers import (
     short,
 )
 from phoenix_notifier.channels.base import HttpRequest, json_request
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 SUMMARY_LIMIT = 1024
 SOURCE_LIMIT = 255
@@ -49,10 +49,6 @@ SEVERITY = {
     "flapping": "warning",
     "test": "info",
 }
-
-
-def clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def summary_of(notice: Notice) -> str:

@@ -28,7 +28,7 @@ from phoenix_notifier.channels.answers import (
     short,
 )
 from phoenix_notifier.channels.base import HttpRequest, TransportError
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 TITLE_LIMIT = 250
 MESSAGE_LIMIT = 1024
@@ -36,10 +36,6 @@ URL_LIMIT = 512
 URL_TITLE_LIMIT = 100
 
 PRIORITY = {"down": 1}  # anything else: 0, a normal notification
-
-
-def clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 class PushoverChannel(SecretSafeChannel):

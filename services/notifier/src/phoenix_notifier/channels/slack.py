@@ -21,7 +21,6 @@ from phoenix_contracts.channels import SlackConfig
 from phoenix_notifier.channels.base import HttpRequest, json_request
 from phoenix_notifier.channels.chat_format import (
     ChatChannel,
-    clip,
     color_hex,
     escape_slack,
     extra_reason,
@@ -30,7 +29,7 @@ from phoenix_notifier.channels.chat_format import (
     label,
     status_line,
 )
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 HEADER_LIMIT = 150  # a header block's plain_text
 SECTION_LIMIT = 3000  # a section's text

@@ -31,12 +31,11 @@ from phoenix_notifier.channels.base import (
 )
 from phoenix_notifier.channels.chat_format import (
     ChatChannel,
-    clip,
     escape_html,
     headline,
     http_link,
 )
-from phoenix_notifier.message import Notice
+from phoenix_notifier.message import Notice, clip
 
 # Telegram counts the limit (4096) after entities are parsed: clip the raw text.
 TEXT_LIMIT = 3500
