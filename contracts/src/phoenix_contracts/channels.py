@@ -61,9 +61,12 @@ class EmailConfig(_Config, forbid_unknown_fields=True, kw_only=True):
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: Text = ""
     password: Secret = ""
-    from_address: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    # "Name <address>" or an address; one line.
+    from_address: Annotated[
+        str, msgspec.Meta(pattern=r"^[^\r\n@]*[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$", max_length=320)
+    ]
     to: Annotated[
-        list[Annotated[str, msgspec.Meta(max_length=320)]],
+        list[Annotated[str, msgspec.Meta(pattern=r"^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$")]],
         msgspec.Meta(min_length=1, max_length=20),
     ]
 
