@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
@@ -58,9 +59,9 @@ class DeliveryController(Controller):
         self,
         principal: Principal,
         deliveries: DeliveryReads,
-        monitor_id: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
-        incident_id: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
-        channel_id: Annotated[str | None, Parameter(pattern=r"^[0-9a-f-]{36}$")] = None,
+        monitor_id: UUID | None = None,
+        incident_id: UUID | None = None,
+        channel_id: UUID | None = None,
         status: Status | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Parameter(pattern=r"^[0-9]{1,18}$")] = None,
@@ -68,7 +69,12 @@ class DeliveryController(Controller):
         """Newest first; filter by monitor, incident, channel or status."""
         rows = await deliveries.page(
             principal.organization_id,
-            DeliveryFilter(monitor_id, incident_id, channel_id, status),
+            DeliveryFilter(
+                monitor_id=str(monitor_id) if monitor_id else None,
+                incident_id=str(incident_id) if incident_id else None,
+                channel_id=str(channel_id) if channel_id else None,
+                status=status,
+            ),
             before=int(cursor) if cursor else None,
             limit=limit + 1,
         )
