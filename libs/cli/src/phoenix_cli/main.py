@@ -1,4 +1,5 @@
-"""The ``phoenix`` command: ``run`` one service, ``dev`` for the whole stack, ``config``."""
+"""The ``phoenix`` command: ``run`` one service, ``dev`` for the whole stack, ``config``,
+``events`` (the event log as a tool)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events(args: argparse.Namespace) -> int:
+    from phoenix_cli.events import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="phoenix", description="Phoenix uptime monitoring")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print every setting with its default and meaning")
     config.add_argument("service", nargs="?", choices=SERVICES)
     config.set_defaults(func=cmd_config)
+    from phoenix_cli.events import add_parser
+
+    add_parser(sub, cmd_events)
     return parser
 
 
