@@ -18,6 +18,13 @@ from tests.infra import Servers
 pytestmark = pytest.mark.e2e
 
 SERVICES = ["gateway", "auth", "scheduler", "executor", "evaluator", "notifier"]
+FOLLOWERS = {
+    "gateway": "projection",
+    "auth": "projection",
+    "notifier": "projection",
+    "scheduler": "schedule",
+    "evaluator": "state",
+}
 
 
 def run_service(service: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -80,6 +87,11 @@ def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
         assert ready.status_code == 200, ready.text
         checks = ready.json()["checks"]
         assert checks["nats"] is True
+        follower = FOLLOWERS.get(service)
+        if follower:  # how far behind the event log it is, reported beside the checks
+            lag = ready.json()["details"][follower]
+            assert set(lag) == {"applied", "newest", "lag"}
+            assert lag["lag"] == max(0, lag["newest"] - lag["applied"])
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

@@ -42,6 +42,11 @@ class Follower:
     async def is_caught_up(self) -> bool:
         return self.caught_up
 
+    async def lag(self) -> dict[str, int]:
+        """How far behind the log this follower is: events appended but not applied yet."""
+        newest = await last_sequence(self._js, self._stream, self._subject)
+        return {"applied": self.applied, "newest": newest, "lag": max(0, newest - self.applied)}
+
     async def wait_caught_up(self) -> None:
         await self._caught_up.wait()
 

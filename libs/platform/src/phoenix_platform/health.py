@@ -14,12 +14,20 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+# What /readyz reports beside the checks, e.g. a projection's lag.
+Detail = Callable[[], Awaitable[dict[str, int]]]
 
 
 class HealthServer:
-    def __init__(self, service: str, checks: dict[str, ReadinessCheck]) -> None:
+    def __init__(
+        self,
+        service: str,
+        checks: dict[str, ReadinessCheck],
+        details: dict[str, Detail] | None = None,
+    ) -> None:
         self._service = service
         self._checks = checks
+        self._details = details if details is not None else {}
         self._server: asyncio.Server | None = None
 
     @property
@@ -44,6 +52,15 @@ class HealthServer:
                 results[name] = False
         return all(results.values()), results
 
+    async def details(self) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for name, detail in self._details.items():
+            try:
+                found[name] = await asyncio.wait_for(detail(), timeout=2.0)
+            except Exception:
+                found[name] = {}  # information only: readiness is decided by the checks
+        return found
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request_line = await asyncio.wait_for(reader.readline(), timeout=5.0)
@@ -55,7 +72,11 @@ class HealthServer:
             elif path == "/readyz":
                 ready, checks = await self.readiness()
                 status = 200 if ready else 503
-                body = {"status": "ready" if ready else "not ready", "checks": checks}
+                body = {
+                    "status": "ready" if ready else "not ready",
+                    "checks": checks,
+                    "details": await self.details(),
+                }
             else:
                 status, body = 404, {"status": "not found"}
             payload = msgspec.json.encode(body)

@@ -19,7 +19,7 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from phoenix_contracts.subjects import Subjects
 
-from phoenix_platform.health import HealthServer, ReadinessCheck
+from phoenix_platform.health import Detail, HealthServer, ReadinessCheck
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.eventstore import EventStore
@@ -42,6 +42,7 @@ class Runtime:
         self.streams = Streams(self.subjects)
         self.broker: NatsBroker = create_broker(settings.nats_url, service)
         self._checks: dict[str, ReadinessCheck] = {"nats": self._nats_ready}
+        self._details: dict[str, Detail] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._on_stop: list[Callable[[], Awaitable[Any]]] = []
         self._on_stopping: list[Callable[[], Awaitable[Any]]] = []
@@ -60,6 +61,10 @@ class Runtime:
 
     def readiness(self, name: str, check: ReadinessCheck) -> None:
         self._checks[name] = check
+
+    def detail(self, name: str, report: Detail) -> None:
+        """Something /readyz reports without deciding readiness (a projection's lag)."""
+        self._details[name] = report
 
     def use_database(self, engine: AsyncEngine) -> None:
         from phoenix_platform.database import ping
@@ -93,7 +98,7 @@ class Runtime:
     async def serve(self, *, health: bool = True) -> None:
         await self.broker.start()
         if health:
-            self._health = HealthServer(self.service, self._checks)
+            self._health = HealthServer(self.service, self._checks, self._details)
             await self._health.start("0.0.0.0", self.settings.health_port)
             log.info("service.health_listening", port=self._health.port)
         loop = asyncio.get_running_loop()
@@ -132,6 +137,9 @@ class Runtime:
 
     async def ready(self) -> tuple[bool, dict[str, bool]]:
         return await HealthServer(self.service, self._checks).readiness()
+
+    async def details(self) -> dict[str, dict[str, int]]:
+        return await HealthServer(self.service, self._checks, self._details).details()
 
     async def _nats_ready(self) -> bool:
         return bool(self.broker._connection and self.broker.connection.is_connected)

@@ -138,6 +138,7 @@ async def serve(settings: AuthSettings) -> None:
         )
     runtime.background("identity-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
+    runtime.detail("projection", projector.lag)
     await runtime.serve()
 
 

@@ -53,6 +53,7 @@ async def serve(settings: EvaluatorSettings) -> None:
         )
     runtime.background("state-follower", follower.run)
     runtime.readiness("state", follower.is_caught_up)
+    runtime.detail("state", follower.lag)
     await runtime.serve()
 
 

@@ -132,6 +132,7 @@ async def serve(settings: GatewaySettings) -> None:
     projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
     runtime.background("read-model-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
+    runtime.detail("projection", projector.lag)
     page_reads = StatusPageReads(engine)
     views = StatusPageViews(page_reads, history, redis, settings.namespace)
     invalidator = CacheInvalidator(

@@ -105,6 +105,7 @@ async def serve(settings: NotifierSettings) -> None:
     runtime.background("reminders", lambda: reminders.run(engine, routing.enqueue))
     runtime.background("routing-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
+    runtime.detail("projection", projector.lag)
     await runtime.serve()
 
 

@@ -60,6 +60,7 @@ async def serve(settings: SchedulerSettings) -> None:
     runtime.background("lease", lease.run)
     runtime.background("timing-loop", schedule)
     runtime.readiness("schedule", follower.is_caught_up)
+    runtime.detail("schedule", follower.lag)
     runtime.on_stopping(lease.release)  # hand over at once instead of after the TTL
     await runtime.serve()
 

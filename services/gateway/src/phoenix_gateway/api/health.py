@@ -16,5 +16,9 @@ def healthz() -> dict[str, str]:
 @get("/readyz")
 async def readyz(runtime: Runtime) -> Response[dict[str, Any]]:
     ready, checks = await runtime.ready()
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "details": await runtime.details(),
+    }
     return Response(body, status_code=200 if ready else 503)
