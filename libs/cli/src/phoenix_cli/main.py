@@ -46,6 +46,12 @@ def cmd_events(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_projections(args: argparse.Namespace) -> int:
+    from phoenix_cli.projections import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="phoenix", description="Phoenix uptime monitoring")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print every setting with its default and meaning")
     config.add_argument("service", nargs="?", choices=SERVICES)
     config.set_defaults(func=cmd_config)
-    from phoenix_cli.events import add_parser
+    from phoenix_cli import events, projections
 
-    add_parser(sub, cmd_events)
+    events.add_parser(sub, cmd_events)
+    projections.add_parser(sub, cmd_projections)
     return parser
 
 

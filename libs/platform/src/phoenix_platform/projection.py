@@ -15,6 +15,7 @@ database blinked would corrupt the projection for good.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import msgspec
@@ -61,10 +62,29 @@ class Projector(Follower):
         position = await self._checkpoint()
         async with self._changed:
             self.applied = max(self.applied, position)
+            self._changed.notify_all()  # someone may already wait for this position
         await self._mark_start(position + 1)
         async for batch in follow(self._js, self._stream, self._subject, position + 1):
             last = await self._apply_batch(batch) if batch else position
             await self._advance(batch, last)
+
+    async def replay_until(self, last: int, progress: Callable[[int], None] | None = None) -> int:
+        """Apply the log from the checkpoint up to sequence ``last`` and stop (a rebuild).
+
+        Returns the position reached; ``progress(sequence)`` is told after each batch.
+        """
+        position = await self._checkpoint()
+        if position >= last:
+            return position
+        async for batch in follow(self._js, self._stream, self._subject, position + 1):
+            wanted = [entry for entry in batch if entry.sequence <= last]
+            if wanted:
+                position = await self._apply_batch(wanted)
+                if progress is not None:
+                    progress(position)
+            if not wanted or position >= last or wanted[-1].sequence >= last:
+                return max(position, min(last, batch[-1].sequence))
+        return position
 
     async def _checkpoint(self) -> int:
         async with self._engine.begin() as conn:

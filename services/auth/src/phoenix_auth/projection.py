@@ -26,6 +26,7 @@ from phoenix_contracts.twofactor import (
     UserTwoFactorDisabled,
     UserTwoFactorEnabled,
 )
+from phoenix_platform.rebuild import ProjectionSpec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -151,3 +152,21 @@ class IdentityProjection:
                 await project_two_factor(conn, event)
             case _:
                 pass
+
+
+# What `phoenix projections` needs to rebuild this read model from the log.
+SPEC = ProjectionSpec(
+    name=IdentityProjection.name,
+    schema="auth",
+    migrations="phoenix_auth.migrations",
+    tables=(
+        "users",
+        "organizations",
+        "memberships",
+        "api_keys",
+        "invitations",
+        "two_factor",
+        "recovery_codes",
+    ),
+    projection=IdentityProjection,
+)

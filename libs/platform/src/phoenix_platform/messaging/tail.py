@@ -8,6 +8,7 @@ a gap, so events arrive exactly in stream order.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -77,10 +78,24 @@ async def follow(
 
 async def _next(sub: JetStreamContext.PushSubscription) -> Msg:
     while True:
+        _raise_if_cancelled()
         try:
-            return await sub.next_msg(timeout=30)
+            msg = await sub.next_msg(timeout=30)
         except TimeoutError:  # nats' timeout subclasses it; idle is not an error
+            _raise_if_cancelled()
             continue
+        _raise_if_cancelled()
+        return msg
+
+
+def _raise_if_cancelled() -> None:
+    """A cancel can be lost before it reaches us: nats' next_msg waits in a task of its
+    own under ``wait_for`` (a cancel landing as a message arrives comes back as the
+    message), and a database driver may absorb one while it cleans a connection up.
+    The task would then wait for the log for ever. Honour a cancel that was asked for."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _entry(msg: Msg) -> LogEntry:

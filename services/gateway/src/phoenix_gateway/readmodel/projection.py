@@ -41,6 +41,7 @@ from phoenix_contracts.statuspages import (
     StatusPageUpdated,
 )
 from phoenix_contracts.tags import TagCreated, TagDeleted, TagUpdated
+from phoenix_platform.rebuild import ProjectionSpec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -256,3 +257,24 @@ async def _apply_incident(
             entry |= {"k": "resolved", "m": message, "u": event.by_user_id}
     await conn.execute(text(_INCIDENT_STATEMENTS[type(event)]), params)
     await conn.execute(text(_TIMELINE), entry)
+
+
+# What `phoenix projections` needs to rebuild this read model from the log.
+# check_results (fed by RESULTS, not by events) is not among its tables.
+SPEC = ProjectionSpec(
+    name=ReadModelProjection.name,
+    schema="gateway",
+    migrations="phoenix_gateway.migrations",
+    tables=(
+        "monitors",
+        "notification_channels",
+        "alert_rules",
+        "maintenance_windows",
+        "incidents",
+        "incident_updates",
+        "tags",
+        "status_pages",
+        "deliveries",
+    ),
+    projection=ReadModelProjection,
+)
