@@ -42,6 +42,7 @@ from phoenix_gateway.readmodel.history import History, history_partitions
 from phoenix_gateway.readmodel.partitions import PartitionManager
 from phoenix_gateway.readmodel.projection import ReadModelProjection
 from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.readmodel.rollups import Rollups
 from phoenix_gateway.readmodel.statuspages import StatusPageReads
 from phoenix_gateway.settings import GatewaySettings
 from phoenix_gateway.statuspage.access import PageAccess
@@ -165,6 +166,7 @@ async def serve(settings: GatewaySettings) -> None:
             idempotency=idempotency_middleware(redis, settings.namespace),
             trusted_proxies=trusted_proxies,
             history=history,
+            rollups=Rollups(engine),
             deliveries=DeliveryReads(engine),
             public_pages=PublicPages(
                 views,
