@@ -41,3 +41,7 @@ ci:
 # Engine checks/s vs. the ceiling (nginx/openssl/wrk when installed); e.g. just bench-executor --seconds 5
 bench-executor *args:
     uv run python -m bench.executor {{args}}
+
+# History read path: 10,000 monitors x 90 days of rollups, p50/p95 per API query
+bench-history *args:
+    uv run python -m bench.history {{args}}

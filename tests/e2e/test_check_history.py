@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -238,3 +240,109 @@ async def test_a_result_delivered_twice_is_recorded_once(
     found = [c for c in all_checks(client, auth, monitor["id"]) if c["id"] == result.result_id]
     assert len(found) == 1
     assert found[0]["response_ms"] == 12.5
+
+
+def test_uptime_answers_every_window_and_a_chosen_range(recorded: dict[str, Any]) -> None:
+    client, auth, monitor = recorded["client"], recorded["auth"], recorded["monitor"]
+    everything = [c for c in all_checks(client, auth, monitor["id"]) if c["outcome"] != "skipped"]
+    expected = round(100 * sum(1 for c in everything if c["outcome"] == "up") / len(everything), 3)
+    path = f"/api/v1/monitors/{monitor['id']}/uptime"
+    answer = client.get(path, headers=auth)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body["windows"]) == {"24h", "7d", "30d", "90d", "365d"}
+    assert set(body["windows"].values()) == {expected}
+    assert body["range"] is None
+    now = datetime.now(UTC)
+    ranged = client.get(
+        path,
+        params={"since": (now - timedelta(hours=2)).isoformat(), "until": now.isoformat()},
+        headers=auth,
+    ).json()["range"]
+    assert ranged["resolution"] == "minute"
+    assert ranged["checks"] == len(everything)
+    assert ranged["uptime_percentage"] == expected
+    empty = client.get(
+        path,
+        params={"since": "2020-01-01T00:00:00Z", "until": "2020-02-01T00:00:00Z"},
+        headers=auth,
+    ).json()["range"]
+    assert empty == empty | {"resolution": "day", "checks": 0, "uptime_percentage": None}
+
+
+@pytest.mark.parametrize(("resolution", "points"), [("minute", 60), ("hour", 24), ("day", 1)])
+def test_response_times_come_as_a_dense_series_at_the_chosen_resolution(
+    recorded: dict[str, Any], resolution: str, points: int
+) -> None:
+    client, auth, monitor = recorded["client"], recorded["auth"], recorded["monitor"]
+    ups = [c for c in all_checks(client, auth, monitor["id"]) if c["outcome"] == "up"]
+    now = datetime.now(UTC)
+    since = now - {"minute": timedelta(hours=1), "hour": timedelta(hours=24)}.get(
+        resolution, timedelta(hours=1)
+    )
+    answer = client.get(
+        f"/api/v1/monitors/{monitor['id']}/response-times",
+        params={"resolution": resolution, "since": since.isoformat(), "until": now.isoformat()},
+        headers=auth,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["resolution"] == resolution
+    assert points <= len(body["points"]) <= points + 1
+    filled = [p for p in body["points"] if p["checks"]]
+    assert sum(p["checks"] for p in filled) == len(ups)
+    assert min(p["min_ms"] for p in filled) == pytest.approx(min(c["response_ms"] for c in ups))
+    assert max(p["max_ms"] for p in filled) == pytest.approx(max(c["response_ms"] for c in ups))
+    for p in filled:
+        assert p["min_ms"] <= p["p50_ms"] <= p["p95_ms"] <= p["p99_ms"] <= p["max_ms"]
+    too_long = client.get(
+        f"/api/v1/monitors/{monitor['id']}/response-times",
+        params={
+            "resolution": "minute",
+            "since": "2026-01-01T00:00:00Z",
+            "until": "2026-01-03T00:00:00Z",
+        },
+        headers=auth,
+    )
+    assert too_long.status_code == 422
+
+
+def test_the_sla_report_comes_as_json_and_as_csv(recorded: dict[str, Any]) -> None:
+    client, auth, monitor = recorded["client"], recorded["auth"], recorded["monitor"]
+    everything = [c for c in all_checks(client, auth, monitor["id"]) if c["outcome"] != "skipped"]
+    downs = sum(1 for c in everything if c["outcome"] == "down")
+    report = client.get("/api/v1/reports/sla", params={"monitor_id": monitor["id"]}, headers=auth)
+    assert report.status_code == 200, report.text
+    (line,) = report.json()["monitors"]
+    assert line["monitor_id"] == monitor["id"]
+    assert line["name"] == "flip"
+    assert (line["checks"], line["down"]) == (len(everything), downs)
+    assert line["downtime_seconds"] == downs  # interval 1 s, one region
+    assert line["incidents"] >= 0
+    as_csv = client.get(
+        "/api/v1/reports/sla", params={"monitor_id": monitor["id"], "format": "csv"}, headers=auth
+    )
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert len(rows) == 1
+    assert rows[0]["monitor_id"] == monitor["id"]
+    assert int(rows[0]["checks"]) == len(everything)
+    assert float(rows[0]["uptime_percentage"]) == line["uptime_percentage"]
+    tag = client.get("/api/v1/reports/sla", params={"tag": str(uuid.uuid4())}, headers=auth)
+    assert tag.status_code == 200
+    assert tag.json()["monitors"] == []
+    neither = client.get("/api/v1/reports/sla", headers=auth)
+    assert neither.status_code == 422
+
+
+def test_another_organization_gets_no_report_of_the_monitor(recorded: dict[str, Any]) -> None:
+    client, monitor = recorded["client"], recorded["monitor"]
+    stranger = sign_up_and_log_in(client)
+    for path in ("uptime", "response-times"):
+        answer = client.get(f"/api/v1/monitors/{monitor['id']}/{path}", headers=stranger)
+        assert answer.status_code == 404, answer.text
+    report = client.get(
+        "/api/v1/reports/sla", params={"monitor_id": monitor["id"]}, headers=stranger
+    )
+    assert report.status_code == 404

@@ -33,12 +33,14 @@ from phoenix_gateway.api.principal import PrincipalResolver
 from phoenix_gateway.api.problems import problem_handler
 from phoenix_gateway.api.public_status import PUBLIC_ROUTES, PublicPages
 from phoenix_gateway.api.push import push
+from phoenix_gateway.api.reports import MonitorReportController, ReportController
 from phoenix_gateway.api.statuspages import StatusPageController
 from phoenix_gateway.api.tags import MonitorTagController, TagController
 from phoenix_gateway.api.twofactor import TwoFactorController
 from phoenix_gateway.readmodel.deliveries import DeliveryReads
 from phoenix_gateway.readmodel.history import History
 from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.readmodel.rollups import Rollups
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class AppDeps:
     live: LiveFeed
     idempotency: Any  # the Idempotency-Key middleware, bound to Redis
     history: History
+    rollups: Rollups
     deliveries: DeliveryReads
     public_pages: PublicPages
 
@@ -100,6 +103,8 @@ def create_app(deps: AppDeps) -> Litestar:
             TagController,
             MonitorTagController,
             HistoryController,
+            MonitorReportController,
+            ReportController,
             DeliveryController,
             StatusPageController,
             *PUBLIC_ROUTES,
@@ -116,6 +121,7 @@ def create_app(deps: AppDeps) -> Litestar:
             "trusted_proxies": _constant(deps.trusted_proxies),
             "live": _constant(deps.live),
             "history": _constant(deps.history),
+            "rollups": _constant(deps.rollups),
             "deliveries": _constant(deps.deliveries),
             "public_pages": _constant(deps.public_pages),
         },

@@ -22,7 +22,7 @@ from phoenix_contracts.tags import TAG, TAG_VERBS, TagCommand
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.requests import responder
-from phoenix_platform.messaging.work import work_consumer
+from phoenix_platform.messaging.work import BatchConsumer
 from phoenix_platform.netguard import parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.redis import create_redis
@@ -38,9 +38,11 @@ from phoenix_gateway.api.public_status import PublicPages
 from phoenix_gateway.app import AppDeps, create_app
 from phoenix_gateway.config import handlers as config
 from phoenix_gateway.readmodel.deliveries import DeliveryReads
-from phoenix_gateway.readmodel.history import History
+from phoenix_gateway.readmodel.history import History, history_partitions
+from phoenix_gateway.readmodel.partitions import PartitionManager
 from phoenix_gateway.readmodel.projection import ReadModelProjection
 from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.readmodel.rollups import Rollups
 from phoenix_gateway.readmodel.statuspages import StatusPageReads
 from phoenix_gateway.settings import GatewaySettings
 from phoenix_gateway.statuspage.access import PageAccess
@@ -116,19 +118,24 @@ async def serve(settings: GatewaySettings) -> None:
             monitor_ids_of=read_model.monitor_ids,
         ),
     )
-    history = History(engine)
-    # The gateway's own durable on RESULTS (limits retention): every result, once, into history.
-    work_consumer(
+    partitions = PartitionManager(engine, history_partitions(settings.results_retention_days))
+    await partitions.maintain()
+    runtime.background("history-partitions", partitions.run)
+    history = History(engine, partitions)
+    # The gateway's own durable on RESULTS (limits retention): every result, once, into
+    # history, in batches of what is waiting (one transaction each, acked after commit).
+    recorder = BatchConsumer(
         runtime.broker,
         subjects=runtime.subjects,
         subject=runtime.subjects.all_results,
         stream=runtime.streams.results,
         durable=runtime.subjects.consumer("gateway-history"),
         kind=CheckCompleted,
-        handler=history.record,
+        handler=history.record_many,
         max_deliver=settings.max_deliver,
-        batch_size=64,
+        batch_size=500,
     )
+    runtime.background("history-recorder", recorder.run)
     projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
     runtime.background("read-model-projection", projector.run)
     runtime.readiness("projection", projector.is_caught_up)
@@ -160,6 +167,7 @@ async def serve(settings: GatewaySettings) -> None:
             idempotency=idempotency_middleware(redis, settings.namespace),
             trusted_proxies=trusted_proxies,
             history=history,
+            rollups=Rollups(engine),
             deliveries=DeliveryReads(engine),
             public_pages=PublicPages(
                 views,

@@ -49,4 +49,8 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     command_timeout: Annotated[
         float, msgspec.Meta(gt=0, description="Seconds to wait for a command's owner to answer")
     ] = 10.0
+    results_retention_days: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=3650, description="Days raw check results are kept (whole days)"),
+    ] = 30
     secrets_key: SecretsKey = ""

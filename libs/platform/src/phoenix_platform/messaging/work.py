@@ -12,6 +12,7 @@ delivery policy lives in one place:
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -19,6 +20,9 @@ from typing import Any, TypeVar
 import msgspec
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy as NatsAckPolicy
+from nats.js.api import ConsumerConfig as NatsConsumerConfig
 from phoenix_contracts.subjects import Subjects
 
 from phoenix_platform.logging import bind_correlation, get_logger
@@ -140,3 +144,140 @@ def work_consumer(
                 await msg.nack(delay=delay)
             else:
                 await msg.ack()
+
+
+class BatchConsumer:
+    """Like :func:`work_consumer`, but ``handler`` gets every decoded message of a pull
+    (up to ``batch_size``: a pull returns what is waiting at once, or waits up to
+    ``max_wait`` for the first) and must apply them all or none, in one transaction.
+
+    Every message is acked only after the handler returned. If the batch fails,
+    each message is tried alone: those that pass are acked, the others are retried
+    on their own schedule and parked at ``max_deliver`` deliveries (or at once on
+    :class:`PermanentError`). Undecodable payloads are parked at once.
+
+    Its own pull loop on nats-py (run it with ``Runtime.background``): FastStream's
+    batch subscriber drops what it has fetched when nats-py times out with the
+    builtin ``TimeoutError`` it does not catch, and those messages then wait
+    ``ack_wait`` for redelivery.
+    """
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        *,
+        subjects: Subjects,
+        subject: str,
+        stream: str,
+        durable: str,
+        kind: Any,
+        handler: Callable[[list[Any]], Awaitable[object]],
+        max_deliver: int = 5,
+        ack_wait: float = 30.0,
+        batch_size: int = 500,
+        max_wait: float = 1.0,
+    ) -> None:
+        self._broker, self._subjects = broker, subjects
+        self._subject, self._stream, self._durable = subject, stream, durable
+        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(kind)
+        self._handler, self._max_deliver = handler, max_deliver
+        self._batch_size, self._max_wait = batch_size, max_wait
+        self._config = NatsConsumerConfig(
+            durable_name=durable,
+            ack_policy=NatsAckPolicy.EXPLICIT,
+            ack_wait=ack_wait,
+            # One more than our own limit: we park the message before the server gives up.
+            max_deliver=max_deliver + 1,
+            max_ack_pending=batch_size * 4,
+        )
+
+    async def run(self) -> None:
+        js = self._broker.connection.jetstream()
+        subscription = await js.pull_subscribe(
+            self._subject, durable=self._durable, stream=self._stream, config=self._config
+        )
+        try:
+            while True:
+                try:
+                    messages = await subscription.fetch(self._batch_size, timeout=self._max_wait)
+                except TimeoutError:  # nothing waiting (nats' own TimeoutError is one too)
+                    continue
+                await self.consume(messages)
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+    async def consume(self, messages: list[Msg]) -> None:
+        decoded: list[tuple[Msg, Any]] = []
+        for raw in messages:
+            try:
+                decoded.append((raw, self._decoder.decode(raw.data)))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await _park_raw(
+                    self._broker, self._subjects, self._stream, raw, f"undecodable: {exc}"
+                )
+        if not decoded:
+            return
+        try:
+            await self._handler([item for _, item in decoded])
+        except Exception as exc:
+            log.warning(
+                "batch.failed",
+                error=f"{type(exc).__name__}: {exc}",
+                size=len(decoded),
+                stream=self._stream,
+            )
+            # One at a time now, so one bad message neither holds back nor
+            # (by using up their deliveries with its own) parks its neighbours.
+            for raw, item in decoded:
+                await _one_by_one(
+                    self._broker,
+                    self._subjects,
+                    self._stream,
+                    raw,
+                    item,
+                    self._handler,
+                    self._max_deliver,
+                )
+        else:
+            for raw, _ in decoded:
+                await raw.ack()
+
+
+async def _one_by_one(
+    broker: NatsBroker,
+    subjects: Subjects,
+    stream: str,
+    raw: Msg,
+    item: Any,
+    handler: Callable[[list[Any]], Awaitable[object]],
+    max_deliver: int,
+) -> None:
+    try:
+        await handler([item])
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        deliveries = raw.metadata.num_delivered
+        if isinstance(exc, PermanentError) or deliveries >= max_deliver:
+            await _park_raw(broker, subjects, stream, raw, error)
+        else:
+            await raw.nak(delay=retry_delay(deliveries))
+    else:
+        await raw.ack()
+
+
+async def _park_raw(
+    broker: NatsBroker, subjects: Subjects, stream: str, raw: Msg, error: str
+) -> None:
+    meta = raw.metadata
+    await park(
+        broker.connection.jetstream(),
+        subjects,
+        stream=stream,
+        sequence=meta.sequence.stream,
+        subject=raw.subject,
+        data=raw.data,
+        error=error,
+        deliveries=meta.num_delivered,
+    )
+    await raw.term()

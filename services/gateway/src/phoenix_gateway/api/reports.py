@@ -1,0 +1,266 @@
+"""Uptime over standard windows or any range, response-time series, SLA reports.
+
+Answered from the rollups (``readmodel/rollups.py``): a range is read whole
+buckets at a time, from the coarsest rollup that fits it (up to 6 h by the
+minute, up to 8 days by the hour, beyond by the day), so its edges are those
+of the buckets, not to the second.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.params import Parameter
+from phoenix_contracts.identity import Principal
+
+from phoenix_gateway.api.history import _bad_range, _monitor, _utc
+from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.readmodel.history import Granularity, History, resolution_for
+from phoenix_gateway.readmodel.queries import ReadModel
+from phoenix_gateway.readmodel.rollups import Rollups
+
+UPTIME_WINDOWS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "365d": timedelta(days=365),
+}
+# Most points one series may have: a day of minutes, a month of hours, a year of days.
+MAX_SERIES_RANGE: dict[str, timedelta] = {
+    "minute": timedelta(days=1),
+    "hour": timedelta(days=31),
+    "day": timedelta(days=366),
+}
+MAX_REPORT_RANGE = timedelta(days=731)
+MAX_REPORT_MONITORS = 1000
+
+
+class UptimeRange(msgspec.Struct, kw_only=True):
+    since: datetime  # start of the first bucket read
+    until: datetime
+    resolution: str
+    checks: int
+    uptime_percentage: float | None
+
+
+class MonitorUptime(msgspec.Struct, kw_only=True):
+    monitor_id: str
+    windows: dict[str, float | None]  # 24h, 7d, 30d, 90d, 365d → percentage (None: no check)
+    range: UptimeRange | None = None
+
+
+class ResponseTimePoint(msgspec.Struct, kw_only=True):
+    start: datetime
+    checks: int  # successful checks in the bucket
+    avg_ms: float | None
+    min_ms: float | None
+    p50_ms: float | None  # approximate: within 9.1 % (see docs/architecture.md)
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+class ResponseTimes(msgspec.Struct, kw_only=True):
+    monitor_id: str
+    resolution: str
+    since: datetime
+    until: datetime
+    points: list[ResponseTimePoint]
+
+
+class SlaLine(msgspec.Struct, kw_only=True):
+    monitor_id: str
+    name: str
+    checks: int
+    up: int
+    down: int
+    uptime_percentage: float | None
+    downtime_seconds: float
+    incidents: int
+
+
+class SlaReport(msgspec.Struct, kw_only=True):
+    since: datetime
+    until: datetime
+    resolution: str
+    monitors: list[SlaLine]
+
+
+def _range(
+    since: datetime | None, until: datetime | None, default: timedelta
+) -> tuple[datetime, datetime]:
+    end = _utc(until) or datetime.now(UTC)
+    start = _utc(since) or end - default
+    if start >= end:
+        raise _bad_range("since", "since must be before until")
+    return start, end
+
+
+class MonitorReportController(Controller):
+    path = "/api/v1/monitors/{monitor_id:uuid}"
+
+    @get("/uptime")
+    async def uptime(
+        self,
+        monitor_id: Any,
+        principal: Principal,
+        read_model: ReadModel,
+        history: History,
+        rollups: Rollups,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> MonitorUptime:
+        """Uptime over the last 24 h, 7 d, 30 d, 90 d and 365 d; with since (and until), also
+        over that range."""
+        await _monitor(read_model, principal, str(monitor_id))
+        now = datetime.now(UTC)
+        windows = (await history.uptime([str(monitor_id)], now, UPTIME_WINDOWS))[str(monitor_id)]
+        answer = MonitorUptime(monitor_id=str(monitor_id), windows=windows)
+        if since is not None or until is not None:
+            start, end = _range(since, until, timedelta(days=1))
+            found = await rollups.uptime(str(monitor_id), start, end, now)
+            answer.range = UptimeRange(
+                since=found.since,
+                until=found.until,
+                resolution=found.resolution,
+                checks=found.total,
+                uptime_percentage=found.percentage,
+            )
+        return answer
+
+    @get("/response-times")
+    async def response_times(
+        self,
+        monitor_id: Any,
+        principal: Principal,
+        read_model: ReadModel,
+        rollups: Rollups,
+        resolution: Granularity | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ResponseTimes:
+        """Latency of successful checks per minute, hour or day (UTC buckets, dense);
+        by default the last 24 hours by the hour."""
+        await _monitor(read_model, principal, str(monitor_id))
+        start, end = _range(since, until, timedelta(hours=24))
+        chosen: Granularity = resolution or resolution_for(start, end, datetime.now(UTC))
+        if end - start > MAX_SERIES_RANGE[chosen]:
+            days = MAX_SERIES_RANGE[chosen].days
+            raise _bad_range("since", f"at most {days} days of {chosen} points per request")
+        points = await rollups.response_times(str(monitor_id), chosen, start, end)
+        return ResponseTimes(
+            monitor_id=str(monitor_id),
+            resolution=chosen,
+            since=start,
+            until=end,
+            points=[
+                ResponseTimePoint(
+                    start=p.start,
+                    checks=p.checks,
+                    avg_ms=p.avg_ms,
+                    min_ms=p.min_ms,
+                    p50_ms=p.p50_ms,
+                    p95_ms=p.p95_ms,
+                    p99_ms=p.p99_ms,
+                    max_ms=p.max_ms,
+                )
+                for p in points
+            ],
+        )
+
+
+class ReportController(Controller):
+    path = "/api/v1/reports"
+
+    @get("/sla")
+    async def sla(
+        self,
+        principal: Principal,
+        rollups: Rollups,
+        monitor_id: Annotated[str | None, Parameter(max_length=36)] = None,
+        tag: Annotated[str | None, Parameter(max_length=36)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        format: Literal["json", "csv"] = "json",
+    ) -> Response[Any]:
+        """Per monitor: checks, uptime, downtime and incidents in the range (default: 30 days).
+        Either one monitor (monitor_id) or every monitor with a tag (tag: its id)."""
+        if (monitor_id is None) == (tag is None):
+            raise Problem(
+                422,
+                "give monitor_id or tag",
+                [{"field": "monitor_id", "message": "give exactly one of monitor_id and tag"}],
+            )
+        start, end = _range(since, until, timedelta(days=30))
+        if end - start > MAX_REPORT_RANGE:
+            raise _bad_range("since", f"at most {MAX_REPORT_RANGE.days} days per report")
+        monitors = await rollups.monitors_for_report(
+            principal.organization_id, _uuid("monitor_id", monitor_id), _uuid("tag", tag)
+        )
+        if monitor_id is not None and not monitors:
+            raise Problem(404, "monitor not found")
+        now = datetime.now(UTC)
+        resolution, lines = await rollups.sla(
+            principal.organization_id, monitors[:MAX_REPORT_MONITORS], start, end, now
+        )
+        report = SlaReport(
+            since=start,
+            until=end,
+            resolution=resolution,
+            monitors=[SlaLine(**line.__dict__) for line in lines],
+        )
+        if format == "csv":
+            return Response(
+                _csv(report),
+                media_type="text/csv; charset=utf-8",
+                headers={"content-disposition": 'attachment; filename="sla.csv"'},
+            )
+        return Response(report)
+
+
+def _uuid(field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise Problem(
+            422, f"{field} must be a UUID", [{"field": field, "message": "not a UUID"}]
+        ) from None
+
+
+CSV_COLUMNS = [
+    "monitor_id",
+    "name",
+    "checks",
+    "up",
+    "down",
+    "uptime_percentage",
+    "downtime_seconds",
+    "incidents",
+]
+
+
+def _csv(report: SlaReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*CSV_COLUMNS, "since", "until"])
+    for line in report.monitors:
+        writer.writerow(
+            [_cell(getattr(line, c)) for c in CSV_COLUMNS]
+            + [report.since.isoformat(), report.until.isoformat()]
+        )
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A name starting with = + - @ would be a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
