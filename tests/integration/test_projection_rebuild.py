@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -20,12 +21,13 @@ from phoenix_gateway.readmodel.projection import SPEC, ReadModelProjection
 from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.ids import uuid7
 from phoenix_platform.messaging.eventstore import EventStore
+from phoenix_platform.messaging.streams import provision, stream_configs
 from phoenix_platform.projection import Projector
 from phoenix_platform.rebuild import rebuild
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.infra import Servers, create_database, drop_database
+from tests.infra import Servers, create_database, delete_streams, drop_database, new_namespace
 
 pytestmark = pytest.mark.integration
 ORG = "0190a000-0000-7000-8000-000000000001"
@@ -146,7 +148,7 @@ async def test_a_projector_killed_at_random_points_ends_equal_to_a_clean_rebuild
     newest = (await nc.jetstream().stream_info(subjects.stream("EVENTS"))).state.last_seq
     chance = random.Random(7)
     positions = []
-    for _ in range(12):
+    for _ in range(24):  # a couple of dozen deaths
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -178,3 +180,63 @@ async def test_a_projector_killed_at_random_points_ends_equal_to_a_clean_rebuild
     assert outcome.position == newest
     assert outcome.equal, outcome.differences
     assert await count(engine, "monitors") == 500
+
+
+async def test_export_then_import_then_rebuild_gives_the_same_read_model(
+    nc: Client,
+    subjects: Subjects,
+    servers: Servers,
+    database: tuple[str, AsyncEngine],
+    tmp_path: Any,
+) -> None:
+    url, engine = database
+    await history(EventStore(nc.jetstream(), subjects), 40)
+    original = Projector(nc.jetstream(), subjects, engine, ReadModelProjection())
+    newest = (await nc.jetstream().stream_info(subjects.stream("EVENTS"))).state.last_seq
+    task = asyncio.create_task(original.run())
+    assert await original.wait_for(newest, timeout=30)
+    task.cancel()
+
+    dump = tmp_path / "log.jsonl"
+    env = {**os.environ, "PHOENIX_NATS_URL": servers.nats_url}
+    exported = subprocess.run(
+        [sys.executable, "-m", "phoenix_cli", "events", "export", "-o", str(dump)],
+        env={**env, "PHOENIX_NAMESPACE": subjects.namespace},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert exported.returncode == 0, exported.stderr
+    copy = Subjects(new_namespace())
+    await provision(nc.jetstream(), stream_configs(copy))
+    try:
+        imported = subprocess.run(
+            [sys.executable, "-m", "phoenix_cli", "events", "import", str(dump)],
+            env={**env, "PHOENIX_NAMESPACE": copy.namespace},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert imported.returncode == 0, imported.stderr
+        replica = create_engine(url, "gateway_copy")
+        await migrate(replica, "gateway_copy", "phoenix_gateway.migrations")
+        rebuilt = Projector(nc.jetstream(), copy, replica, ReadModelProjection())
+        task = asyncio.create_task(rebuilt.run())
+        assert await rebuilt.wait_for(newest, timeout=30)
+        task.cancel()
+        await replica.dispose()
+        async with engine.connect() as conn:
+            for table in SPEC.tables:
+                differ = await conn.scalar(
+                    text(
+                        f"select count(*) from ((select * from gateway.{table} except all"
+                        f" select * from gateway_copy.{table}) union all (select * from"
+                        f" gateway_copy.{table} except all select * from gateway.{table})) d"
+                    )
+                )
+                assert differ == 0, table
+        assert await count(engine, "gateway_copy.monitors") == 40
+    finally:
+        await delete_streams(servers.nats_url, copy.namespace)

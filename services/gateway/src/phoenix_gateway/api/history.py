@@ -78,13 +78,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _bad_range(field: str, message: str) -> Problem:
+def bad_range(field: str, message: str) -> Problem:
     return Problem(422, message, [{"field": field, "message": message}])
 
 
@@ -105,15 +105,15 @@ class HistoryController(Controller):
         until: datetime | None = None,
     ) -> CheckPage:
         """Newest first."""
-        await _monitor(read_model, principal, str(monitor_id))
+        await monitor_row(read_model, principal, str(monitor_id))
         rows = await history.page(
             principal.organization_id,
             str(monitor_id),
             limit=limit + 1,
             after=decode_cursor(cursor) if cursor else None,
             outcome=outcome,
-            since=_utc(since),
-            until=_utc(until),
+            since=utc(since),
+            until=utc(until),
         )
         items = [
             CheckResult(
@@ -145,14 +145,14 @@ class HistoryController(Controller):
         until: datetime | None = None,
     ) -> Stats:
         """Hour or day buckets (UTC); by default the last 24 hours or the last 30 days."""
-        row = await _monitor(read_model, principal, str(monitor_id))
-        end = _utc(until) or datetime.now(UTC)
-        start = _utc(since) or truncate(end - DEFAULT_RANGE[period], period)
+        row = await monitor_row(read_model, principal, str(monitor_id))
+        end = utc(until) or datetime.now(UTC)
+        start = utc(since) or truncate(end - DEFAULT_RANGE[period], period)
         if start >= end:
-            raise _bad_range("since", "since must be before until")
+            raise bad_range("since", "since must be before until")
         if end - start > MAX_RANGE[period]:
             days = MAX_RANGE[period].days
-            raise _bad_range("since", f"at most {days} days of {period} buckets per request")
+            raise bad_range("since", f"at most {days} days of {period} buckets per request")
         interval = msgspec.convert(row["spec"], MonitorSpec).interval
         buckets = await history.buckets(str(monitor_id), period, start, end)
         up, total = sum(b.up for b in buckets), sum(b.total for b in buckets)
@@ -179,7 +179,9 @@ class HistoryController(Controller):
         )
 
 
-async def _monitor(read_model: ReadModel, principal: Principal, monitor_id: str) -> dict[str, Any]:
+async def monitor_row(
+    read_model: ReadModel, principal: Principal, monitor_id: str
+) -> dict[str, Any]:
     row = await read_model.get("monitor", principal.organization_id, monitor_id)
     if row is None:
         raise Problem(404, "monitor not found")

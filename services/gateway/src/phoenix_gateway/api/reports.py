@@ -19,7 +19,7 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 from phoenix_contracts.identity import Principal
 
-from phoenix_gateway.api.history import _bad_range, _monitor, _utc
+from phoenix_gateway.api.history import bad_range, monitor_row, utc
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.history import Granularity, History, resolution_for
 from phoenix_gateway.readmodel.queries import ReadModel
@@ -96,10 +96,10 @@ class SlaReport(msgspec.Struct, kw_only=True):
 def _range(
     since: datetime | None, until: datetime | None, default: timedelta
 ) -> tuple[datetime, datetime]:
-    end = _utc(until) or datetime.now(UTC)
-    start = _utc(since) or end - default
+    end = utc(until) or datetime.now(UTC)
+    start = utc(since) or end - default
     if start >= end:
-        raise _bad_range("since", "since must be before until")
+        raise bad_range("since", "since must be before until")
     return start, end
 
 
@@ -119,7 +119,7 @@ class MonitorReportController(Controller):
     ) -> MonitorUptime:
         """Uptime over the last 24 h, 7 d, 30 d, 90 d and 365 d; with since (and until), also
         over that range."""
-        await _monitor(read_model, principal, str(monitor_id))
+        await monitor_row(read_model, principal, str(monitor_id))
         now = datetime.now(UTC)
         windows = (await history.uptime([str(monitor_id)], now, UPTIME_WINDOWS))[str(monitor_id)]
         answer = MonitorUptime(monitor_id=str(monitor_id), windows=windows)
@@ -148,12 +148,12 @@ class MonitorReportController(Controller):
     ) -> ResponseTimes:
         """Latency of successful checks per minute, hour or day (UTC buckets, dense);
         by default the last 24 hours by the hour."""
-        await _monitor(read_model, principal, str(monitor_id))
+        await monitor_row(read_model, principal, str(monitor_id))
         start, end = _range(since, until, timedelta(hours=24))
         chosen: Granularity = resolution or resolution_for(start, end, datetime.now(UTC))
         if end - start > MAX_SERIES_RANGE[chosen]:
             days = MAX_SERIES_RANGE[chosen].days
-            raise _bad_range("since", f"at most {days} days of {chosen} points per request")
+            raise bad_range("since", f"at most {days} days of {chosen} points per request")
         points = await rollups.response_times(str(monitor_id), chosen, start, end)
         return ResponseTimes(
             monitor_id=str(monitor_id),
@@ -200,7 +200,7 @@ class ReportController(Controller):
             )
         start, end = _range(since, until, timedelta(days=30))
         if end - start > MAX_REPORT_RANGE:
-            raise _bad_range("since", f"at most {MAX_REPORT_RANGE.days} days per report")
+            raise bad_range("since", f"at most {MAX_REPORT_RANGE.days} days per report")
         monitors = await rollups.monitors_for_report(
             principal.organization_id, _uuid("monitor_id", monitor_id), _uuid("tag", tag)
         )
