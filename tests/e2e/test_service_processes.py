@@ -92,6 +92,10 @@ def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
             lag = ready.json()["details"][follower]
             assert set(lag) == {"applied", "newest", "lag"}
             assert lag["lag"] == max(0, lag["newest"] - lag["applied"])
+            exposed = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+            assert exposed.headers["content-type"].startswith("text/plain")
+            gauge = f'phoenix_follower_lag_events{{service="{service}",follower="{follower}"}}'
+            assert gauge in exposed.text
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

@@ -67,6 +67,10 @@ class HealthServer:
             parts = request_line.decode("latin-1").split()
             path = parts[1] if len(parts) >= 2 else ""
             body: dict[str, object]
+            if path == "/metrics":
+                text = metrics_text(self._service, await self.details())
+                await _reply(writer, 200, text.encode(), "text/plain; version=0.0.4")
+                return
             if path == "/healthz":
                 status, body = 200, {"status": "ok", "service": self._service}
             elif path == "/readyz":
@@ -79,15 +83,34 @@ class HealthServer:
                 }
             else:
                 status, body = 404, {"status": "not found"}
-            payload = msgspec.json.encode(body)
-            reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
-            writer.write(
-                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-                + payload
-            )
-            await writer.drain()
+            await _reply(writer, status, msgspec.json.encode(body), "application/json")
         except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()
+
+
+async def _reply(writer: asyncio.StreamWriter, status: int, payload: bytes, kind: str) -> None:
+    reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
+    writer.write(
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+        + payload
+    )
+    await writer.drain()
+
+
+def metrics_text(service: str, details: dict[str, dict[str, int]]) -> str:
+    """The followers' positions in Prometheus text format (``phoenix_follower_*``)."""
+    lines = []
+    for metric, key, meaning in (
+        ("phoenix_follower_lag_events", "lag", "events in the log not yet applied"),
+        ("phoenix_follower_applied_sequence", "applied", "last event sequence applied"),
+        ("phoenix_follower_newest_sequence", "newest", "newest event sequence in the log"),
+    ):
+        lines += [f"# HELP {metric} {meaning}", f"# TYPE {metric} gauge"]
+        for follower, values in sorted(details.items()):
+            if key in values:
+                labels = f'service="{service}",follower="{follower}"'
+                lines.append(f"{metric}{{{labels}}} {values[key]}")
+    return "\n".join(lines) + "\n"
