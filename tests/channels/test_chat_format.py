@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from phoenix_contracts.channels import DiscordConfig, GoogleChatConfig, NtfyConfig, TelegramConfig
+from phoenix_notifier.channels.base import redact, secrets_in
 from phoenix_notifier.channels.chat_format import (
     escape_markdown,
     escape_slack,
     extra_reason,
     http_link,
-    redact,
-    secrets_in,
     status_line,
 )
 

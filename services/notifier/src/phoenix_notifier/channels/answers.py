@@ -4,15 +4,13 @@
   rules give it (408/425/429/5xx transient, other 4xx permanent), but with the
   service's own error text and, where the service says so in its body, its own
   retry delay;
-- :class:`SecretSafeChannel`: no secret of the config (token, key, the
-  ``Authorization`` value built from them) survives in a raised error's message,
-  whatever the service or the transport echoed back.
+- :func:`basic_auth`, whose value a channel lists among its ``secrets()`` so that
+  :class:`~.base.HttpChannel` removes it from errors too.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -20,13 +18,10 @@ from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.base import (
     TRANSIENT_STATUSES,
-    HttpChannel,
     TransportError,
     retry_after,
 )
-from phoenix_notifier.message import LINE_BREAKS, Notice
-
-REDACTED = "[redacted]"
+from phoenix_notifier.message import LINE_BREAKS
 
 
 def json_object(response: Fetched) -> dict[str, Any]:
@@ -63,32 +58,3 @@ def refuse(response: Fetched, detail: str, *, delay: float | None = None) -> Non
 
 def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-
-
-def scrub(message: str, secrets: Iterable[str]) -> str:
-    # Longest first: a secret that contains another is removed whole.
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        message = message.replace(secret, REDACTED)
-    return message
-
-
-class SecretSafeChannel(HttpChannel):
-    """An :class:`HttpChannel` whose errors never carry the config's secrets."""
-
-    def secrets(self, config: Any) -> list[str]:
-        """Every secret value of ``config``, and any credential derived from them."""
-        raise NotImplementedError
-
-    async def deliver(self, notice: Notice, config: Any) -> None:
-        """Send every rendered request (override to change how many must succeed)."""
-        await super().send(notice, config)
-
-    async def send(self, notice: Notice, config: Any) -> None:
-        try:
-            await self.deliver(notice, config)
-        except TransportError as exc:
-            clean = scrub(str(exc), self.secrets(config))
-            # ``from None``: the original (unscrubbed) error is not chained into logs.
-            raise TransportError(
-                clean, permanent=exc.permanent, retry_after=exc.retry_after
-            ) from None

@@ -14,18 +14,23 @@ SSRF guard and classify the answer:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import msgspec
+from phoenix_contracts.channels import SECRETS
 from phoenix_platform.netguard import NetGuard, TargetRefused
 from phoenix_platform.outbound import Fetched, fetch
 
 from phoenix_notifier.message import Notice
 
 USER_AGENT = "Phoenix-Uptime/0.1"
+REDACTED = "[redacted]"
+URL_PART_MIN = 8  # shorter query values could be anything ("1", "true")
+PATH_SEGMENT_MIN = 16  # "services", "webhooks" are not secrets; ids and tokens are long
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
 
@@ -121,10 +126,42 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def secrets_in(channel_type: str, config: Any) -> list[str]:
+    """Every secret string of ``config``. For URLs (chat webhooks carry their token in
+    them) also the path and query, every query value and every long path segment:
+    an error may quote any of those without the rest."""
+    found: set[str] = set()
+    parts_found: set[str] = set()
+    for field in SECRETS.get(channel_type, frozenset()):
+        value = getattr(config, field, "")
+        if not isinstance(value, str) or len(value) < 4:
+            continue
+        found.add(value)
+        if field.endswith("url"):
+            parts = urlsplit(value)
+            parts_found.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+            parts_found.update(v for _, v in parse_qsl(parts.query))
+            parts_found.update(s for s in parts.path.split("/") if len(s) >= PATH_SEGMENT_MIN)
+    found.update(s for s in parts_found if len(s) >= URL_PART_MIN)
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(message: str, secrets: Iterable[str]) -> str:
+    # Longest first: a secret that contains another is removed whole.
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        message = message.replace(secret, REDACTED)
+    return message
+
+
 class HttpChannel:
-    """A channel that is one or more HTTP requests. Subclasses implement ``render``."""
+    """A channel that is one or more HTTP requests. Subclasses implement ``render``.
+
+    Whatever fails, the error that leaves ``send`` carries none of the config's
+    secrets (``secrets()``), prefixed with the channel type when ``name_errors``.
+    """
 
     type: ClassVar[str]
+    name_errors: ClassVar[bool] = False
 
     def __init__(self, transport: HttpTransport) -> None:
         self._transport = transport
@@ -136,7 +173,24 @@ class HttpChannel:
         """Decide whether the service accepted it; override for APIs that answer 200 + error."""
         check_status(response)
 
-    async def send(self, notice: Notice, config: Any) -> None:
+    def secrets(self, config: Any) -> list[str]:
+        """Every secret value of ``config``; override to add credentials derived from them."""
+        return secrets_in(self.type, config)
+
+    async def deliver(self, notice: Notice, config: Any) -> None:
+        """Send every rendered request (override to change how many must succeed)."""
         rendered = self.render(notice, config)
         for request in [rendered] if isinstance(rendered, HttpRequest) else rendered:
             self.check(await self._transport.send(request))
+
+    async def send(self, notice: Notice, config: Any) -> None:
+        try:
+            await self.deliver(notice, config)
+        except TransportError as exc:
+            message = f"{self.type}: {exc}" if self.name_errors else str(exc)
+            # ``from None``: the original (unredacted) error is not chained into logs.
+            raise TransportError(
+                redact(message, self.secrets(config)),
+                permanent=exc.permanent,
+                retry_after=exc.retry_after,
+            ) from None

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from phoenix_contracts.channels import SECRETS
-
-from phoenix_notifier.channels.base import HttpChannel, TransportError
+from phoenix_notifier.channels.base import HttpChannel
 from phoenix_notifier.message import Notice
 
 LABELS = {
@@ -36,10 +33,6 @@ COLORS = {
     "test": "4A90D9",
 }
 DEFAULT_COLOR = "808080"
-
-REDACTED = "[redacted]"
-URL_PART_MIN = 8  # shorter query values could be anything ("1", "true")
-PATH_SEGMENT_MIN = 16  # "services", "webhooks" are not secrets; ids and tokens are long
 
 
 def label(event: str) -> str:
@@ -112,42 +105,7 @@ def escape_markdown(value: str) -> str:
     return _LIST_NUMBER.sub(r"\1\\\2", escaped)
 
 
-def secrets_in(channel_type: str, config: Any) -> list[str]:
-    """Every secret string of ``config``. For URLs (chat webhooks carry their token in
-    them) also the path and query, every query value and every long path segment:
-    an error may quote any of those without the rest."""
-    found: set[str] = set()
-    parts_found: set[str] = set()
-    for field in SECRETS.get(channel_type, frozenset()):
-        value = getattr(config, field, "")
-        if not isinstance(value, str) or len(value) < 4:
-            continue
-        found.add(value)
-        if field.endswith("url"):
-            parts = urlsplit(value)
-            parts_found.add(parts.path + (f"?{parts.query}" if parts.query else ""))
-            parts_found.update(v for _, v in parse_qsl(parts.query))
-            parts_found.update(s for s in parts.path.split("/") if len(s) >= PATH_SEGMENT_MIN)
-    found.update(s for s in parts_found if len(s) >= URL_PART_MIN)
-    return sorted(found, key=len, reverse=True)
-
-
-def redact(message: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, REDACTED)
-    return message
-
-
 class ChatChannel(HttpChannel):
-    """An :class:`HttpChannel` whose errors start with the channel type and have
-    every secret of the config (bot tokens, webhook URLs) blanked out."""
+    """An :class:`HttpChannel` whose errors start with the channel type."""
 
-    async def send(self, notice: Notice, config: Any) -> None:
-        try:
-            await super().send(notice, config)
-        except TransportError as exc:
-            message = redact(f"{self.type}: {exc}", secrets_in(self.type, config))
-            raise TransportError(
-                message, permanent=exc.permanent, retry_after=exc.retry_after
-            ) from None
+    name_errors = True

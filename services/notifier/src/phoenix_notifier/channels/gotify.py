@@ -21,13 +21,12 @@ from phoenix_contracts.channels import GotifyConfig
 from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.answers import (
-    SecretSafeChannel,
     json_object,
     raw_detail,
     refuse,
     short,
 )
-from phoenix_notifier.channels.base import HttpRequest, json_request
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest, json_request
 from phoenix_notifier.message import Notice
 
 
@@ -35,7 +34,7 @@ def title_of(notice: Notice) -> str:
     return f"{notice.emoji} {notice.title}".strip()
 
 
-class GotifyChannel(SecretSafeChannel):
+class GotifyChannel(HttpChannel):
     type = "gotify"
 
     def render(self, notice: Notice, config: GotifyConfig) -> HttpRequest:

@@ -34,13 +34,12 @@ from phoenix_contracts.channels import MatrixConfig
 from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.answers import (
-    SecretSafeChannel,
     json_object,
     raw_detail,
     refuse,
     short,
 )
-from phoenix_notifier.channels.base import HttpRequest
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest
 from phoenix_notifier.message import Notice
 
 QUIET_EVENTS = frozenset({"recovered", "test"})
@@ -74,7 +73,7 @@ def message_of(notice: Notice) -> MatrixMessage:
     )
 
 
-class MatrixChannel(SecretSafeChannel):
+class MatrixChannel(HttpChannel):
     type = "matrix"
 
     def render(self, notice: Notice, config: MatrixConfig) -> HttpRequest:

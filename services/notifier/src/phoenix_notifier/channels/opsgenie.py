@@ -30,13 +30,12 @@ from phoenix_contracts.channels import OpsgenieConfig
 from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.answers import (
-    SecretSafeChannel,
     json_object,
     raw_detail,
     refuse,
     short,
 )
-from phoenix_notifier.channels.base import HttpRequest, json_request
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest, json_request
 from phoenix_notifier.message import Notice, clip
 
 MESSAGE_LIMIT = 130
@@ -88,7 +87,7 @@ def create_of(notice: Notice) -> dict[str, Any]:
     }
 
 
-class OpsgenieChannel(SecretSafeChannel):
+class OpsgenieChannel(HttpChannel):
     type = "opsgenie"
 
     def render(self, notice: Notice, config: OpsgenieConfig) -> HttpRequest:

@@ -28,13 +28,12 @@ from phoenix_contracts.channels import PagerDutyConfig
 from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.answers import (
-    SecretSafeChannel,
     json_object,
     raw_detail,
     refuse,
     short,
 )
-from phoenix_notifier.channels.base import HttpRequest, json_request
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest, json_request
 from phoenix_notifier.message import Notice, clip
 
 SUMMARY_LIMIT = 1024
@@ -91,7 +90,7 @@ def event_of(notice: Notice, routing_key: str) -> dict[str, Any]:
     return event
 
 
-class PagerDutyChannel(SecretSafeChannel):
+class PagerDutyChannel(HttpChannel):
     type = "pagerduty"
 
     def render(self, notice: Notice, config: PagerDutyConfig) -> HttpRequest:

@@ -21,13 +21,12 @@ from phoenix_contracts.channels import PushoverConfig
 from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.answers import (
-    SecretSafeChannel,
     json_object,
     raw_detail,
     refuse,
     short,
 )
-from phoenix_notifier.channels.base import HttpRequest, TransportError
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest, TransportError
 from phoenix_notifier.message import Notice, clip
 
 TITLE_LIMIT = 250
@@ -38,7 +37,7 @@ URL_TITLE_LIMIT = 100
 PRIORITY = {"down": 1}  # anything else: 0, a normal notification
 
 
-class PushoverChannel(SecretSafeChannel):
+class PushoverChannel(HttpChannel):
     type = "pushover"
 
     def render(self, notice: Notice, config: PushoverConfig) -> HttpRequest:

@@ -26,14 +26,13 @@ from phoenix_contracts.channels import TwilioConfig
 from phoenix_platform.outbound import Fetched
 
 from phoenix_notifier.channels.answers import (
-    SecretSafeChannel,
     basic_auth,
     json_object,
     raw_detail,
     refuse,
     short,
 )
-from phoenix_notifier.channels.base import HttpRequest, TransportError
+from phoenix_notifier.channels.base import HttpChannel, HttpRequest, TransportError
 from phoenix_notifier.message import Notice
 
 BODY_LIMIT = 320
@@ -50,7 +49,7 @@ def tail(number: str) -> str:
     return "…" + number[-4:]
 
 
-class TwilioChannel(SecretSafeChannel):
+class TwilioChannel(HttpChannel):
     type = "twilio"
 
     def render(self, notice: Notice, config: TwilioConfig) -> list[HttpRequest]:
