@@ -15,12 +15,6 @@ _encoder = msgspec.json.Encoder()
 _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(AnyEvent)
 
 
-class _Header(msgspec.Struct):
-    type: str = ""
-    schema_version: int = 1
-
-
-_header_decoder = msgspec.json.Decoder(_Header)
 _raw_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -42,11 +36,21 @@ def encode(value: Any) -> bytes:
 
 
 def decode_event(data: bytes) -> Event:
-    """An event from the log, lifted to its type's current version if it is older."""
-    header = _header_decoder.decode(data)
-    if header.schema_version >= CURRENT_VERSIONS.get(header.type, 1):
+    """An event from the log, lifted to its type's current version if it is older.
+
+    The common case (a current event) is one typed decode; only an event that is
+    older, or no longer fits its current type, goes through the upcasters.
+    """
+    try:
         event: Event = _event_decoder.decode(data)
-        return event
+    except msgspec.ValidationError:
+        return _lifted(data)
+    if event.schema_version < CURRENT_VERSIONS.get(event_type(event), 1):
+        return _lifted(data)
+    return event
+
+
+def _lifted(data: bytes) -> Event:
     raw = upcast(_raw_decoder.decode(data), CURRENT_VERSIONS, UPCASTERS)
     lifted: Event = msgspec.convert(raw, AnyEvent)
     return lifted
