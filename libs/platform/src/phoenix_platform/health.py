@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
+from phoenix_platform import metrics
+
 ReadinessCheck = Callable[[], Awaitable[bool]]
 # What /readyz reports beside the checks, e.g. a projection's lag.
 Detail = Callable[[], Awaitable[dict[str, int]]]
@@ -68,8 +70,8 @@ class HealthServer:
             path = parts[1] if len(parts) >= 2 else ""
             body: dict[str, object]
             if path == "/metrics":
-                text = metrics_text(self._service, await self.details())
-                await _reply(writer, 200, text.encode(), "text/plain; version=0.0.4")
+                text = metrics.render(self._service, await self.details())
+                await _reply(writer, 200, text, metrics.CONTENT_TYPE)
                 return
             if path == "/healthz":
                 status, body = 200, {"status": "ok", "service": self._service}
@@ -98,19 +100,3 @@ async def _reply(writer: asyncio.StreamWriter, status: int, payload: bytes, kind
         + payload
     )
     await writer.drain()
-
-
-def metrics_text(service: str, details: dict[str, dict[str, int]]) -> str:
-    """The followers' positions in Prometheus text format (``phoenix_follower_*``)."""
-    lines = []
-    for metric, key, meaning in (
-        ("phoenix_follower_lag_events", "lag", "events in the log not yet applied"),
-        ("phoenix_follower_applied_sequence", "applied", "last event sequence applied"),
-        ("phoenix_follower_newest_sequence", "newest", "newest event sequence in the log"),
-    ):
-        lines += [f"# HELP {metric} {meaning}", f"# TYPE {metric} gauge"]
-        for follower, values in sorted(details.items()):
-            if key in values:
-                labels = f'service="{service}",follower="{follower}"'
-                lines.append(f"{metric}{{{labels}}} {values[key]}")
-    return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +28,7 @@ def configure(service: str, *, fmt: str = "json", level: str = "info") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            _count_errors,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
@@ -44,6 +45,16 @@ def configure(service: str, *, fmt: str = "json", level: str = "info") -> None:
     logging.basicConfig(
         level=max(numeric, logging.WARNING), stream=sys.stderr, format="%(message)s"
     )
+
+
+def _count_errors(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # Every error line is also a sample of phoenix_errors_total, so an alert can
+    # fire on errors without anyone reading logs.
+    if event.get("level") in ("error", "critical"):
+        from phoenix_platform.metrics import ERRORS
+
+        ERRORS.labels(str(event.get("service", "")), str(event.get("event", ""))).inc()
+    return event
 
 
 def get_logger(name: str | None = None) -> Any:

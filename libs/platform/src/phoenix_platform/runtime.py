@@ -19,6 +19,7 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from phoenix_contracts.subjects import Subjects
 
+from phoenix_platform import metrics
 from phoenix_platform.health import Detail, HealthServer, ReadinessCheck
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.broker import create_broker
@@ -49,6 +50,7 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._failure: str | None = None
         self._health: HealthServer | None = None
+        metrics.BUILD_INFO.labels(service, _version()).set(1)
 
     # --- wiring --------------------------------------------------------------
     @property
@@ -165,6 +167,15 @@ async def _quietly(callback: Callable[[], Awaitable[Any]]) -> None:
         await callback()
     except Exception as exc:
         log.warning("service.stop_callback_failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("phoenix-platform")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
 
 
 def load_settings_or_exit(cls: type[S]) -> S:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
-from phoenix_platform.health import metrics_text
+from phoenix_platform import metrics as prometheus
 from phoenix_platform.runtime import Runtime
 
 
@@ -26,9 +26,9 @@ async def readyz(runtime: Runtime) -> Response[dict[str, Any]]:
 
 
 @get("/metrics", include_in_schema=False)
-async def metrics(runtime: Runtime) -> Response[str]:
-    """The read model's position in the log, in Prometheus text format."""
+async def metrics(runtime: Runtime) -> Response[bytes]:
+    """Every metric of this process, in Prometheus text format."""
     return Response(
-        metrics_text("gateway", await runtime.details()),
-        media_type="text/plain; version=0.0.4",
+        prometheus.render("gateway", await runtime.details()),
+        media_type=prometheus.CONTENT_TYPE,
     )
