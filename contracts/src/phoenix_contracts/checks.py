@@ -1,7 +1,7 @@
 """Check family: due checks (jobs) and their results. Neither is an aggregate event.
 
 Jobs travel on the CHECKS work queue (``phx.job.check.<region>``), results on
-the RESULTS stream (``phx.res.<monitor_id>``).
+the RESULTS stream (``phx.res.<partition>.<monitor_id>``).
 """
 
 from __future__ import annotations

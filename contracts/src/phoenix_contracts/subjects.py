@@ -8,7 +8,18 @@ other.
 
 from __future__ import annotations
 
+import zlib
+
 import msgspec
+
+# Results are spread over this many subjects by monitor, so evaluator replicas
+# can each judge a share of the monitors, every monitor's results in order by
+# one replica. Changing it moves monitors between partitions: keep it fixed.
+RESULT_PARTITIONS = 16
+
+
+def result_partition(monitor_id: str) -> int:
+    return zlib.crc32(monitor_id.encode()) % RESULT_PARTITIONS
 
 
 class Subjects(msgspec.Struct, frozen=True):
@@ -46,7 +57,10 @@ class Subjects(msgspec.Struct, frozen=True):
         return f"{self.namespace}.job.check.>"
 
     def result(self, monitor_id: str) -> str:
-        return f"{self.namespace}.res.{monitor_id}"
+        return f"{self.namespace}.res.{result_partition(monitor_id)}.{monitor_id}"
+
+    def results_in(self, partition: int) -> str:
+        return f"{self.namespace}.res.{partition}.*"
 
     @property
     def all_results(self) -> str:

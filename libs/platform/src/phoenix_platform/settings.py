@@ -31,6 +31,16 @@ HealthPort = Annotated[
     int, msgspec.Meta(ge=0, le=65535, description="Port of /healthz and /readyz (0 = any free)")
 ]
 
+LeaseTtl = Annotated[
+    float,
+    msgspec.Meta(
+        ge=3,
+        le=300,
+        description="Seconds before a silent replica's lease (scheduling, result partitions)"
+        " passes to another",
+    ),
+]
+
 
 class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Settings every service shares."""

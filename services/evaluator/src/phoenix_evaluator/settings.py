@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from phoenix_platform.settings import BaseSettings, HealthPort
+from phoenix_platform.settings import BaseSettings, HealthPort, LeaseTtl
 
 
 class EvaluatorSettings(BaseSettings, frozen=True, kw_only=True):
     health_port: HealthPort = 8085
+    lease_ttl: LeaseTtl = 10.0

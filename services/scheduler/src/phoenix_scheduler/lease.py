@@ -15,20 +15,14 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from nats.js import JetStreamContext
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+from phoenix_platform.leases import lease_bucket
 from phoenix_platform.logging import get_logger
 
+__all__ = ["KEY", "Lease", "lease_bucket"]
 log = get_logger(__name__)
 KEY = "leader"
-
-
-async def lease_bucket(js: JetStreamContext, name: str, ttl: float) -> KeyValue:
-    try:
-        return await js.key_value(name)
-    except BucketNotFoundError:
-        return await js.create_key_value(bucket=name, ttl=ttl, history=1)
 
 
 class Lease:

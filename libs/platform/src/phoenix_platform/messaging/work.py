@@ -281,3 +281,27 @@ async def _park_raw(
         deliveries=meta.num_delivered,
     )
     await raw.term()
+
+
+async def handle_raw(
+    broker: NatsBroker,
+    subjects: Subjects,
+    stream: str,
+    raw: Msg,
+    decoder: msgspec.json.Decoder[Any],
+    handler: Callable[[Any], Awaitable[None]],
+    max_deliver: int,
+) -> None:
+    """One message from a nats-py pull, with :func:`work_consumer`'s policy:
+    park it if it does not decode, else handle it and ack, retry or park."""
+    try:
+        item = decoder.decode(raw.data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        await _park_raw(broker, subjects, stream, raw, f"undecodable: {exc}")
+        return
+
+    async def one(items: list[Any]) -> None:
+        await handler(items[0])
+
+    with bind_correlation(getattr(item, "job_id", "")):
+        await _one_by_one(broker, subjects, stream, raw, item, one, max_deliver)
