@@ -95,7 +95,9 @@ class Runtime:
     async def connect(self) -> None:
         """Connect to NATS and make sure the streams exist (idempotent)."""
         await self.broker.connect()
-        await provision(self.js, stream_configs(self.subjects))
+        await provision(
+            self.js, stream_configs(self.subjects, replicas=self.settings.stream_replicas)
+        )
 
     async def serve(self, *, health: bool = True) -> None:
         await self.broker.start()

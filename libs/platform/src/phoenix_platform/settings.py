@@ -76,6 +76,14 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
             ge=1, le=100, description="Deliveries of a failing message before it is dead-lettered"
         ),
     ] = 5
+    stream_replicas: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=5,
+            description="Copies NATS keeps of each stream (3 on a 3-server cluster; 1 alone)",
+        ),
+    ] = 1
 
 
 def load(cls: type[S], environ: Mapping[str, str] | None = None) -> S:

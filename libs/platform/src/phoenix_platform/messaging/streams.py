@@ -104,4 +104,6 @@ def _differs(current: StreamConfig, wanted: StreamConfig) -> bool:
         sorted(current.subjects or []) != sorted(wanted.subjects or [])
         or (current.max_age or 0) != (wanted.max_age or 0)
         or (current.duplicate_window or 0) != (wanted.duplicate_window or 0)
+        # Scaling a stream to more servers (or back) is an update NATS performs live.
+        or (current.num_replicas or 1) != (wanted.num_replicas or 1)
     )
