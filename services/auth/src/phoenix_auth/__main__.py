@@ -1,4 +1,4 @@
-"""``python -m phoenix_auth``: the auth alone, as its container image runs it (no phoenix CLI)."""
+"""``python -m phoenix_auth``: what the auth image runs (no phoenix CLI needed)."""
 
 from phoenix_auth.main import main
 

@@ -1,4 +1,4 @@
-"""``python -m phoenix_evaluator``: the evaluator alone, as its container image runs it (no phoenix CLI)."""
+"""``python -m phoenix_evaluator``: what the evaluator image runs (no phoenix CLI needed)."""
 
 from phoenix_evaluator.main import main
 

@@ -1,4 +1,4 @@
-"""``python -m phoenix_executor``: the executor alone, as its container image runs it (no phoenix CLI)."""
+"""``python -m phoenix_executor``: what the executor image runs (no phoenix CLI needed)."""
 
 from phoenix_executor.main import main
 

@@ -1,4 +1,4 @@
-"""``python -m phoenix_gateway``: the gateway alone, as its container image runs it (no phoenix CLI)."""
+"""``python -m phoenix_gateway``: what the gateway image runs (no phoenix CLI needed)."""
 
 from phoenix_gateway.main import main
 

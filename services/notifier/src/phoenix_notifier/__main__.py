@@ -1,4 +1,4 @@
-"""``python -m phoenix_notifier``: the notifier alone, as its container image runs it (no phoenix CLI)."""
+"""``python -m phoenix_notifier``: what the notifier image runs (no phoenix CLI needed)."""
 
 from phoenix_notifier.main import main
 

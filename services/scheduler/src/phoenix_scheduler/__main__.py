@@ -1,4 +1,4 @@
-"""``python -m phoenix_scheduler``: the scheduler alone, as its container image runs it (no phoenix CLI)."""
+"""``python -m phoenix_scheduler``: what the scheduler image runs (no phoenix CLI needed)."""
 
 from phoenix_scheduler.main import main
 
