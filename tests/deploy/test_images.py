@@ -196,7 +196,9 @@ def _distributions(venv: Path) -> set[str]:
 
 def _sync(context: Path, venv: Path, service: str, *extra: str) -> None:
     assert UV is not None
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "VIRTUAL_ENV"))}
+    # Keep the caller's index and cache settings; only where the venv goes is ours.
+    skip = {"UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "VIRTUAL_ENV", "UV_NO_SYNC", "UV_OFFLINE"}
+    environ = {k: v for k, v in os.environ.items() if k not in skip}
     environ |= {"UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
     done = subprocess.run(
         [
