@@ -45,3 +45,11 @@ bench-executor *args:
 # History read path: 10,000 monitors x 90 days of rollups, p50/p95 per API query
 bench-history *args:
     uv run python -m bench.history {{args}}
+
+# Offline checks of the images, compose file, Kubernetes overlays and dashboard (no engine needed)
+test-deploy:
+    uv run pytest tests/deploy
+
+# Build and start the compose stack (needs a Docker engine)
+up:
+    docker compose up -d --build
