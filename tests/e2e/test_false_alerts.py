@@ -13,23 +13,13 @@ import pytest
 
 from tests.e2e.peers import Target, WebhookSink
 from tests.e2e.stack import RunningStack
-from tests.e2e.test_monitoring_flow import sign_up_and_log_in, wait_for_status
+from tests.e2e.test_monitoring_flow import alert_to_webhook, sign_up_and_log_in, wait_for_status
 
 pytestmark = pytest.mark.e2e
 
 
 def watch(client: httpx.Client, auth: dict[str, str], url: str, sink: WebhookSink) -> str:
-    channel = client.post(
-        "/api/v1/notification-channels",
-        json={"name": "pager", "type": "webhook", "config": {"url": sink.url}},
-        headers=auth,
-    ).json()
-    for event in ("down", "recovered"):
-        client.post(
-            "/api/v1/alert-rules",
-            json={"name": event, "event": event, "notification_channel_ids": [channel["id"]]},
-            headers=auth,
-        )
+    alert_to_webhook(client, auth, sink.url)
     monitor = client.post(
         "/api/v1/monitors",  # default thresholds: 3 failures to go down, 2 successes back
         json={"name": "shop", "type": "http", "url": url, "interval": 1, "timeout": 0.8},

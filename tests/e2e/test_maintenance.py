@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.peers import Target, WebhookSink
 from tests.e2e.stack import RunningStack
-from tests.e2e.test_monitoring_flow import sign_up_and_log_in, wait_for_status
+from tests.e2e.test_monitoring_flow import alert_to_webhook, sign_up_and_log_in, wait_for_status
 
 pytestmark = pytest.mark.e2e
 
@@ -19,17 +19,7 @@ def test_a_monitor_in_an_active_window_is_in_maintenance_and_alerts_nothing(
 ) -> None:
     client = httpx.Client(base_url=stack.base_url, timeout=20)
     auth = sign_up_and_log_in(client)
-    channel = client.post(
-        "/api/v1/notification-channels",
-        json={"name": "hook", "type": "webhook", "config": {"url": sink.url}},
-        headers=auth,
-    ).json()
-    for event in ("down", "recovered"):
-        client.post(
-            "/api/v1/alert-rules",
-            json={"name": event, "event": event, "notification_channel_ids": [channel["id"]]},
-            headers=auth,
-        )
+    alert_to_webhook(client, auth, sink.url)
     monitor = client.post(
         "/api/v1/monitors",
         json={

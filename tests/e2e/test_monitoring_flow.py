@@ -41,6 +41,29 @@ def sign_up_and_log_in(client: httpx.Client) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['session_token']}"}
 
 
+def alert_to_webhook(client: httpx.Client, auth: dict[str, str], url: str) -> str:
+    """A webhook channel, and rules sending it every down and recovery: its id."""
+    channel = client.post(
+        "/api/v1/notification-channels",
+        json={"name": "hook", "type": "webhook", "config": {"url": url}},
+        headers=auth,
+    )
+    assert channel.status_code == 201, channel.text
+    for event in ("down", "recovered"):
+        rule = client.post(
+            "/api/v1/alert-rules",
+            json={
+                "name": event,
+                "event": event,
+                "scope": "all",
+                "notification_channel_ids": [channel.json()["id"]],
+            },
+            headers=auth,
+        )
+        assert rule.status_code == 201, rule.text
+    return str(channel.json()["id"])
+
+
 def wait_for_status(
     client: httpx.Client, auth: dict[str, str], monitor_id: str, status: str, timeout: float
 ) -> dict[str, Any]:
@@ -60,24 +83,7 @@ def test_a_monitor_goes_up_down_and_recovers_and_the_webhook_says_so(
     client = httpx.Client(base_url=stack.base_url, timeout=20)
     auth = sign_up_and_log_in(client)
 
-    channel = client.post(
-        "/api/v1/notification-channels",
-        json={"name": "ops hook", "type": "webhook", "config": {"url": sink.url + "hook"}},
-        headers=auth,
-    )
-    assert channel.status_code == 201, channel.text
-    for event in ("down", "recovered"):
-        rule = client.post(
-            "/api/v1/alert-rules",
-            json={
-                "name": event,
-                "event": event,
-                "scope": "all",
-                "notification_channel_ids": [channel.json()["id"]],
-            },
-            headers=auth,
-        )
-        assert rule.status_code == 201, rule.text
+    alert_to_webhook(client, auth, sink.url + "hook")
 
     created = client.post(
         "/api/v1/monitors",
