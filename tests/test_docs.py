@@ -1,4 +1,4 @@
-"""The README stays true to the code."""
+"""The README and docs/metrics.md stay true to the code."""
 
 from __future__ import annotations
 
@@ -17,3 +17,18 @@ def test_the_readme_lists_every_setting_with_its_default() -> None:
 def test_the_readme_shows_the_two_commands() -> None:
     assert "uv run phoenix dev" in README
     assert "uv run pytest" in README
+
+
+def test_the_metrics_doc_lists_every_metric() -> None:
+    from phoenix_platform import metrics
+    from prometheus_client.metrics import MetricWrapperBase
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text()
+    names = [name for name, _, _ in metrics._FOLLOWER]
+    for metric in vars(metrics).values():
+        if isinstance(metric, MetricWrapperBase):
+            [family] = metric.describe()
+            names.append(family.name + ("_total" if family.type == "counter" else ""))
+    assert len(names) > 20
+    for name in names:
+        assert f"| `{name}` |" in doc, name

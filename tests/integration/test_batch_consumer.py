@@ -19,6 +19,7 @@ from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.codec import encode
 from phoenix_platform.messaging.streams import Streams
 from phoenix_platform.messaging.work import BatchConsumer
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -158,6 +159,12 @@ async def test_a_failing_message_is_parked_without_taking_its_batch_with_it(
     good = results(monitor, 10)
     poison = CheckCompleted(**{**{f: getattr(good[0], f) for f in good[0].__struct_fields__},
                                "job_id": "poison", "result_id": str(uuid.uuid4())})  # fmt: skip
+    labels = {"stream": streams.results}
+
+    def counted(metric: str) -> float:
+        return REGISTRY.get_sample_value(f"phoenix_messages_{metric}_total", labels) or 0.0
+
+    retried, dead_lettered = counted("retried"), counted("dead_lettered")
     js = nc.jetstream()
     await js.publish(subjects.result(monitor), b"{not json")
     for r in [*good[:5], poison, *good[5:]]:
@@ -174,3 +181,6 @@ async def test_a_failing_message_is_parked_without_taking_its_batch_with_it(
     assert sorted(handled) == sorted(r.job_id for r in good)
     errors = sorted(h["Phx-Dlq-Error"].split(":")[0] for h in dead)
     assert errors == ["RuntimeError", "undecodable"]
+    # The poison result was handed back once on its own (delivery 1 of 2), then parked.
+    assert counted("retried") - retried == 1
+    assert counted("dead_lettered") - dead_lettered == 2

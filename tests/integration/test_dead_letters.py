@@ -14,6 +14,7 @@ from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.codec import encode
 from phoenix_platform.messaging.streams import Streams
 from phoenix_platform.messaging.work import PermanentError, work_consumer
+from prometheus_client import REGISTRY
 
 from tests.infra import Servers
 
@@ -92,3 +93,7 @@ async def test_bad_and_failing_messages_are_parked_while_good_ones_flow(
     # The work queue holds nothing any more: parked messages were terminated.
     await asyncio.sleep(0.2)
     assert (await nc.jetstream().stream_info(streams.checks)).state.messages == 0
+    # The poison job was handed back once (delivery 1 of 2), then parked like the other two.
+    labels = {"stream": streams.checks}
+    assert REGISTRY.get_sample_value("phoenix_messages_retried_total", labels) == 1
+    assert REGISTRY.get_sample_value("phoenix_messages_dead_lettered_total", labels) == 3

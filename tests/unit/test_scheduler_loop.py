@@ -22,6 +22,7 @@ from phoenix_contracts.monitors import (
 from phoenix_scheduler import roster
 from phoenix_scheduler.scheduler import Scheduler
 from phoenix_scheduler.timing import next_slot, phase_of
+from prometheus_client import REGISTRY
 
 T0 = 1_700_000_010.0
 MONITOR = "0190a4d2-7a53-7c1e-9f2b-3c4d5e6f7a8b"
@@ -469,3 +470,41 @@ async def test_a_follower_keeps_time_but_publishes_nothing() -> None:
         await asyncio.sleep(0)
     task.cancel()
     assert [job.due_at.timestamp() for job in jobs] == [slot_after(T0)]
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+
+def sample(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_each_published_job_is_counted_with_how_late_it_left(loop: Harness) -> None:
+    jobs = sample("phoenix_scheduler_jobs_total")
+    late = sample("phoenix_scheduler_lateness_seconds_sum")
+    await loop.apply(created(), created("other", regions=["eu", "us"]))
+    loop.scheduler.go_live()
+    now = max(slot_after(T0), slot_after(T0, monitor_id="other")) + 0.2
+    await loop.advance_to(now)  # every slot has passed: all three jobs leave late
+    assert len(loop.jobs) == 3
+    assert sample("phoenix_scheduler_jobs_total") - jobs == 3
+    expected = sum(now - job.due_at.timestamp() for job in loop.jobs)
+    assert expected >= 3 * 0.2
+    assert sample("phoenix_scheduler_lateness_seconds_sum") - late == pytest.approx(expected)
+
+
+async def test_a_failed_publish_is_not_counted_as_a_job(loop: Harness) -> None:
+    await loop.apply(created())
+    loop.scheduler.go_live()
+    jobs = sample("phoenix_scheduler_jobs_total")
+    loop.failures = 1
+    await loop.advance_to(slot_after(T0))
+    assert loop.jobs == []
+    assert sample("phoenix_scheduler_jobs_total") == jobs
+
+
+async def test_the_schedule_counts_active_monitors_only(loop: Harness) -> None:
+    await loop.apply(created("a"), created("b"), created("c"), paused("b"))
+    assert loop.scheduler.scheduled() == 2
+    await loop.apply(deleted("a"), resumed("b"))
+    assert loop.scheduler.scheduled() == 2

@@ -49,7 +49,7 @@ async def _dev(data_dir: Path) -> int:
         env.setdefault("PHOENIX_LOG_FORMAT", "console")
         # The dev API is plain http on loopback: a Secure cookie would never come back.
         env.setdefault("PHOENIX_COOKIE_SECURE", "false")
-        processes = _spawn_all(env, gateway_port)
+        processes, probes = _spawn_all(env, gateway_port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -57,7 +57,7 @@ async def _dev(data_dir: Path) -> int:
         for process in processes:
             await process.start()
         ready = await _wait_ready(processes, stop)
-        _print_status(processes, ready, gateway_port, time.monotonic() - started)
+        _print_status(processes, probes, ready, gateway_port, time.monotonic() - started)
         watchers = [asyncio.create_task(p.keep_running(stop)) for p in processes]
         await stop.wait()
         print("\nphoenix: stopping services…", file=sys.stderr)
@@ -125,22 +125,24 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _spawn_all(env: dict[str, str], gateway_port: int) -> list[ServiceProcess]:
+def _spawn_all(
+    env: dict[str, str], gateway_port: int
+) -> tuple[list[ServiceProcess], dict[str, str]]:
+    """The service processes, and where each one's probes (``/readyz``, ``/metrics``) are."""
     from phoenix_devstack import free_port
 
     processes = []
+    probes = {}
     for name in SERVICES:
         service_env = dict(env)
-        if name == "gateway":
-            service_env["PHOENIX_GATEWAY_PORT"] = str(gateway_port)
-            probe = f"http://127.0.0.1:{gateway_port}/readyz"
-        else:
+        service_env["PHOENIX_GATEWAY_PORT"] = str(gateway_port)
+        port = gateway_port
+        if name != "gateway":  # the gateway serves its probes on its API port
             port = free_port()
             service_env["PHOENIX_HEALTH_PORT"] = str(port)
-            service_env["PHOENIX_GATEWAY_PORT"] = str(gateway_port)
-            probe = f"http://127.0.0.1:{port}/readyz"
-        processes.append(ServiceProcess(name, service_env, probe))
-    return processes
+        probes[name] = f"http://127.0.0.1:{port}"
+        processes.append(ServiceProcess(name, service_env, probes[name] + "/readyz"))
+    return processes, probes
 
 
 async def _wait_ready(processes: list[ServiceProcess], stop: asyncio.Event) -> dict[str, bool]:
@@ -156,12 +158,17 @@ async def _wait_ready(processes: list[ServiceProcess], stop: asyncio.Event) -> d
 
 
 def _print_status(
-    processes: list[ServiceProcess], ready: dict[str, bool], gateway_port: int, elapsed: float
+    processes: list[ServiceProcess],
+    probes: dict[str, str],
+    ready: dict[str, bool],
+    gateway_port: int,
+    elapsed: float,
 ) -> None:
     lines = ["", "Phoenix is running" if all(ready.values()) else "Phoenix started with problems"]
     for process in processes:
+        metrics = f"metrics {probes[process.name]}/metrics"
         state = "ready" if ready[process.name] else f"NOT READY {process.last_probe}"
-        lines.append(f"  {process.name:<10} {state:<10} pid {process.pid}")
+        lines.append(f"  {process.name:<10} {state:<10} pid {process.pid!s:<8} {metrics}")
     lines.append(f"  API        http://127.0.0.1:{gateway_port}/api/v1   (docs: /schema)")
     lines.append(f"  started in {elapsed:.1f} s — Ctrl-C stops everything")
     print("\n".join(lines) + "\n", file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ from phoenix_contracts.health import (
     MonitorStatusChanged,
 )
 from phoenix_contracts.incidents import IncidentCommand, IncidentOpened, IncidentResolved
+from phoenix_platform import metrics
 from phoenix_platform.commands import execute
 from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
@@ -75,7 +76,11 @@ async def handle_result(result: CheckCompleted, deps: EvaluatorDeps) -> None:
     deps.state.monitors[result.monitor_id] = replace(
         watched, health=health, health_sequence=sequence, health_version=version
     )
+    metrics.RESULTS_JUDGED.inc()
+    stored = datetime.now(UTC)
     for change in changes:
+        metrics.STATUS_CHANGES.labels(change.status).inc()
+        metrics.RESULT_TO_STATUS.observe((stored - result.finished_at).total_seconds())
         log.info(
             "monitor.status_changed",
             monitor_id=result.monitor_id,

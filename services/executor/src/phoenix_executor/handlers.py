@@ -7,10 +7,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_platform import metrics
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
+from prometheus_client import Counter, Histogram
 
 from phoenix_executor.checks.base import CheckContext, Outcome
 from phoenix_executor.checks.push import judge_heartbeat
@@ -25,15 +28,36 @@ class ExecutorDeps:
     publish: Callable[[CheckCompleted], Awaitable[None]]
 
 
+# Labelled children, looked up once per (type, outcome): ``.labels()`` takes a lock
+# and builds a key on every call, and this is the executor's hot path.
+@cache
+def _checks(kind: str, outcome: str) -> Counter:
+    return metrics.CHECKS.labels(kind, outcome)
+
+
+@cache
+def _duration(kind: str) -> Histogram:
+    return metrics.CHECK_DURATION.labels(kind)
+
+
 async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
     started_at = datetime.now(UTC)
-    if job.spec.type == "push":
+    kind = job.spec.type
+    metrics.CHECK_START_LATENESS.observe((started_at - job.due_at).total_seconds())
+    if kind == "push":
         outcome = judge_heartbeat(job, started_at)
     elif started_at > job.deadline:
         # Too late to mean anything: record it, don't run it.
         outcome = Outcome(outcome="skipped", message="job was stale when picked up")
     else:
-        outcome = await run_check(job, deps)
+        metrics.CHECKS_IN_FLIGHT.inc()
+        started = time.perf_counter()
+        try:
+            outcome = await run_check(job, deps)
+        finally:
+            metrics.CHECKS_IN_FLIGHT.dec()
+        _duration(kind).observe(time.perf_counter() - started)
+    _checks(kind, outcome.outcome).inc()
     await deps.publish(
         CheckCompleted(
             result_id=uuid7(),

@@ -27,6 +27,7 @@ from phoenix_gateway.api.incidents import IncidentController
 from phoenix_gateway.api.keys import ApiKeyController
 from phoenix_gateway.api.live import LiveFeed, stream
 from phoenix_gateway.api.maintenance import MaintenanceController
+from phoenix_gateway.api.metering import http_metrics
 from phoenix_gateway.api.monitors import MonitorController
 from phoenix_gateway.api.organizations import InvitationController, OrganizationController
 from phoenix_gateway.api.principal import PrincipalResolver
@@ -84,7 +85,7 @@ def create_app(deps: AppDeps) -> Litestar:
         principal = request.state.get("principal")
         return principal if principal is not None else await resolver.authorize(request)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             readyz,
@@ -133,3 +134,7 @@ def create_app(deps: AppDeps) -> Litestar:
         openapi_config=OpenAPIConfig(title="Phoenix API", version="0.1.0", path="/schema"),
         debug=False,
     )
+    # Around the router itself, where Litestar puts its own CORS and OpenTelemetry
+    # wrappers: the route middleware above never sees a request no route matched.
+    app.asgi_handler = http_metrics(app.asgi_handler)
+    return app

@@ -15,6 +15,7 @@ Idempotency-Key). Nothing that was recorded as sent is ever sent again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from phoenix_contracts.notifications import (
     NotificationSent,
     NotificationSkipped,
 )
+from phoenix_platform import metrics
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.work import PermanentError, RetryLater
 from sqlalchemy import text
@@ -61,6 +63,7 @@ async def deliver(job: NotificationJob, deps: DeliveryDeps) -> None:
         return
     if claim.config is None:
         await _finish(deps, job, "skipped", "the channel no longer exists")
+        _count(job, "skipped")
         await _journal(
             deps, job, lambda e: NotificationSkipped(**e, key=job.key, reason="channel deleted")
         )
@@ -69,14 +72,22 @@ async def deliver(job: NotificationJob, deps: DeliveryDeps) -> None:
     try:
         if channel is None:
             raise TransportError(f"no channel plug-in for {job.channel_type!r}", permanent=True)
-        await send(channel, job, claim.config, deps.secrets_key)
+        started = time.perf_counter()
+        try:
+            await send(channel, job, claim.config, deps.secrets_key)
+        finally:
+            metrics.DELIVERY_DURATION.labels(job.channel_type).observe(
+                time.perf_counter() - started
+            )
     except TransportError as exc:
         if exc.permanent:
             await _give_up(deps, job, claim.attempts, str(exc), permanent=True)
             raise PermanentError(str(exc)) from exc
         await _finish(deps, job, "pending", str(exc))
+        _count(job, "retried")  # back to pending: the work queue brings it again
         raise RetryLater(str(exc), exc.retry_after) from exc
     await _finish(deps, job, "sent", None)
+    _count(job, "sent")
     await _journal(
         deps,
         job,
@@ -165,6 +176,7 @@ async def _give_up(
     deps: DeliveryDeps, job: NotificationJob, attempts: int, error: str, *, permanent: bool
 ) -> None:
     await _finish(deps, job, "failed", error)
+    _count(job, "failed")
     await _journal(
         deps,
         job,
@@ -185,6 +197,16 @@ async def _give_up(
         permanent=permanent,
         error=error[:500],
     )
+
+
+def _count(job: NotificationJob, outcome: str) -> None:
+    """One attempt's outcome in ``phoenix_deliveries``, right where the delivery log says so.
+
+    ``retried`` is a transient failure handed back to the work queue; ``failed`` a
+    delivery given up on (permanent error, or its last transient one).
+    """
+    if not job.key.startswith("test:"):  # a channel test is not a delivery
+        metrics.DELIVERIES.labels(job.channel_type, outcome).inc()
 
 
 async def _journal(

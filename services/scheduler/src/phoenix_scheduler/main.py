@@ -8,6 +8,7 @@ import socket
 import msgspec
 from nats.aio.msg import Msg
 from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_platform import metrics
 from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import configure
@@ -36,13 +37,15 @@ async def serve(settings: SchedulerSettings) -> None:
 
     leading = {"now": False}
     scheduler = Scheduler(publish, is_leader=lambda: leading["now"])
+    # Counted when scraped, so it is never stale (a sum over the roster, every 15 s or so).
+    metrics.SCHEDULER_MONITORS.set_function(scheduler.scheduled)
+
+    def on_lease(held: bool) -> None:
+        leading["now"] = held
+        metrics.SCHEDULER_LEADER.set(1 if held else 0)
+
     kv = await lease_bucket(js, runtime.subjects.stream("SCHEDULER_LEASE"), settings.lease_ttl)
-    lease = Lease(
-        kv,
-        f"{socket.gethostname()}:{uuid7()}",
-        settings.lease_ttl,
-        on_change=lambda held: leading.__setitem__("now", held),
-    )
+    lease = Lease(kv, f"{socket.gethostname()}:{uuid7()}", settings.lease_ttl, on_change=on_lease)
     follower = MemoryFollower(js, runtime.subjects, scheduler.apply)
 
     async def on_result(msg: Msg) -> None:

@@ -19,6 +19,7 @@ from phoenix_contracts.monitors import (
     MonitorResumed,
     MonitorUpdated,
 )
+from phoenix_platform import metrics
 from phoenix_platform.logging import get_logger
 
 from phoenix_scheduler import roster
@@ -156,6 +157,14 @@ class Scheduler:
                 log.warning(
                     "scheduler.publish_failed", monitor_id=monitor.monitor_id, error=str(exc)
                 )
+                continue
+            # Published means stored in the stream: lateness counts the publish round trip.
+            metrics.SCHEDULER_JOBS.inc()
+            metrics.SCHEDULER_LATENESS.observe(self._clock() - due)
+
+    def scheduled(self) -> int:
+        """Monitors on the schedule: known and not paused."""
+        return sum(1 for monitor in self.monitors.values() if monitor.active)
 
     def _last_beat(self, monitor: roster.Scheduled) -> datetime | None:
         if not monitor.push:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 from phoenix_contracts.subjects import Subjects
 
+from phoenix_platform import metrics
 from phoenix_platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -43,3 +44,4 @@ async def park(
         "Nats-Msg-Id": f"dlq:{stream}:{sequence}",
     }
     await js.publish(subjects.dead_letter(stream), data, headers=headers)
+    metrics.MESSAGES_DEAD_LETTERED.labels(stream).inc()

@@ -25,6 +25,7 @@ from nats.js.api import AckPolicy as NatsAckPolicy
 from nats.js.api import ConsumerConfig as NatsConsumerConfig
 from phoenix_contracts.subjects import Subjects
 
+from phoenix_platform import metrics
 from phoenix_platform.logging import bind_correlation, get_logger
 from phoenix_platform.messaging.deadletter import park
 
@@ -142,6 +143,7 @@ def work_consumer(
                     subject=raw.subject,
                 )
                 await msg.nack(delay=delay)
+                metrics.MESSAGES_RETRIED.labels(stream).inc()
             else:
                 await msg.ack()
 
@@ -262,6 +264,7 @@ async def _one_by_one(
             await _park_raw(broker, subjects, stream, raw, error)
         else:
             await raw.nak(delay=retry_delay(deliveries))
+            metrics.MESSAGES_RETRIED.labels(stream).inc()
     else:
         await raw.ack()
 
