@@ -24,7 +24,7 @@ fmt:
     uv run ruff format .
 
 typecheck:
-    uv run mypy -p phoenix_contracts -p phoenix_platform -p phoenix_devstack -p phoenix_cli -p phoenix_gateway -p phoenix_auth -p phoenix_scheduler -p phoenix_executor -p phoenix_evaluator -p phoenix_notifier
+    uv run mypy -p phoenix_contracts -p phoenix_platform -p phoenix_devstack -p phoenix_cli -p phoenix_gateway -p phoenix_auth -p phoenix_scheduler -p phoenix_executor -p phoenix_evaluator -p phoenix_notifier -p phoenix_bench
 
 # Regenerate contracts/schema after changing a contract
 schema:
@@ -40,11 +40,11 @@ ci:
 
 # Engine checks/s vs. the ceiling (nginx/openssl/wrk when installed); e.g. just bench-executor --seconds 5
 bench-executor *args:
-    uv run python -m bench.executor {{args}}
+    uv run python -m phoenix_bench.executor {{args}}
 
 # History read path: 10,000 monitors x 90 days of rollups, p50/p95 per API query
 bench-history *args:
-    uv run python -m bench.history {{args}}
+    uv run python -m phoenix_bench.history {{args}}
 
 # Offline checks of the images, compose file, Kubernetes overlays and dashboard (no engine needed)
 test-deploy:

@@ -1,6 +1,6 @@
 """The built-in target when nginx is absent: fixed 200 answers over HTTP and HTTPS.
 
-Run in its own process (``python -m bench.server HTTP HTTPS CHAIN KEY``) so its CPU
+Run in its own process (``python -m phoenix_bench.server HTTP HTTPS CHAIN KEY``) so its CPU
 is not counted against the client being measured.
 """
 

@@ -1,7 +1,7 @@
 """Checks/s of the executor's engine vs. the ceiling, measured in one run.
 
-``uv run python -m bench.executor [--seconds N]`` (or ``uv run just bench-executor``).
-The client is pinned to one core; the targets (nginx, or bench.server without it)
+``uv run python -m phoenix_bench.executor [--seconds N]`` (or ``uv run just bench-executor``).
+The client is pinned to one core; the targets (nginx, or phoenix_bench.server without it)
 run on the other cores; 100 concurrent checks, a new connection per check.
 """
 
@@ -20,10 +20,10 @@ import httpx
 from phoenix_executor.engine import Engine
 from phoenix_platform.netguard import NetGuard, parse_networks
 
-from bench.certs import write_certificates
-from bench.load import Rate, closed_loop, openssl_s_time, raw_check, wrk_close
-from bench.report import report
-from bench.targets import Targets, start_targets
+from phoenix_bench.certs import write_certificates
+from phoenix_bench.load import Rate, closed_loop, openssl_s_time, raw_check, wrk_close
+from phoenix_bench.report import report
+from phoenix_bench.targets import Targets, start_targets
 
 
 async def measure(
@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="per measurement (default 10)")
     parser.add_argument("--baseline-seconds", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--builtin", action="store_true", help="use bench.server, not nginx")
+    parser.add_argument(
+        "--builtin", action="store_true", help="use phoenix_bench.server, not nginx"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 120 or not 1 <= args.concurrency <= 1000:
         parser.error("--seconds must be 1..120 and --concurrency 1..1000")

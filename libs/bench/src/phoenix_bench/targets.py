@@ -1,4 +1,4 @@
-"""Local benchmark targets on loopback: nginx when installed, else bench.server."""
+"""Local benchmark targets on loopback: nginx when installed, else phoenix_bench.server."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def start_targets(
         command = [
             sys.executable,
             "-m",
-            "bench.server",
+            "phoenix_bench.server",
             str(http),
             str(https),
             str(chain),
