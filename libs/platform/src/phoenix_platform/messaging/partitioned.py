@@ -135,6 +135,7 @@ class PartitionedConsumer:
                     continue
                 await self._handle(partition, messages)
         finally:
+            await _hand_back_buffered(subscription)
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
 
@@ -155,3 +156,17 @@ class PartitionedConsumer:
                 self._handler,
                 self._max_deliver,
             )
+
+
+async def _hand_back_buffered(subscription: Any) -> None:
+    """A message the server sent just as the last pull expired lands in the
+    subscription's buffer, where no fetch will read it now; unacked, it would
+    reach the partition's next owner only after ``ack_wait``. Handed back here,
+    it goes at once. (nats-py keeps that buffer private; without it, ack_wait.)"""
+    await asyncio.sleep(0.05)  # one in flight at the expiry arrives meanwhile
+    queue = getattr(getattr(subscription, "_sub", None), "_pending_queue", None)
+    while queue is not None and not queue.empty():
+        msg = queue.get_nowait()
+        if msg.reply:  # status messages (408, 404) have none and need nothing
+            with contextlib.suppress(Exception):
+                await msg.nak()
