@@ -187,7 +187,9 @@ async def test_tail_prints_new_events_as_they_are_appended(
         text=True,
     )
     try:
-        await asyncio.sleep(1.5)  # let it subscribe
+        assert process.stderr is not None
+        said = await asyncio.wait_for(asyncio.to_thread(process.stderr.readline), timeout=60)
+        assert said.startswith("phoenix: tailing from sequence"), said
         store = EventStore(nc.jetstream(), subjects)
         _, sequence = await store.load("monitor", "m2")
         await store.append([paused("m2")], sequence)  # filtered out by --type

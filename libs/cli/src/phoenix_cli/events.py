@@ -315,6 +315,8 @@ async def _run(
             if not args.from_start:
                 info = await js.stream_info(stream)
                 where = Filter(**{**where.__dict__, "first": int(info.state.last_seq) + 1})
+            # Said once the start is fixed: what is appended from now on will be shown.
+            print(f"phoenix: tailing from sequence {where.first}", file=sys.stderr, flush=True)
             shown = 0
             async for line in read(js, stream, subject, where, follow=True):
                 write(sys.stdout, line)
