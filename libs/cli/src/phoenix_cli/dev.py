@@ -57,7 +57,8 @@ async def _dev(data_dir: Path) -> int:
         for process in processes:
             await process.start()
         ready = await _wait_ready(processes, stop)
-        _print_status(processes, probes, ready, gateway_port, time.monotonic() - started)
+        embedded = _embedded_urls(stack, env)
+        _print_status(processes, probes, ready, gateway_port, time.monotonic() - started, embedded)
         watchers = [asyncio.create_task(p.keep_running(stop)) for p in processes]
         await stop.wait()
         print("\nphoenix: stopping services…", file=sys.stderr)
@@ -99,6 +100,17 @@ async def _servers(data_dir: Path):  # type: ignore[no-untyped-def]
     for name in missing:
         env[wanted[name]] = urls[name]
     return stack, env
+
+
+def _embedded_urls(stack: object, env: dict[str, str]) -> dict[str, str]:
+    """Where the embedded servers listen, for tools (psql, nats, phoenix events).
+    Only embedded ones: a URL the user gave may hold a password."""
+    if stack is None:
+        return {}
+    names = {"NATS": "PHOENIX_NATS_URL", "PostgreSQL": "PHOENIX_DATABASE_URL"}
+    names["Redis"] = "PHOENIX_REDIS_URL"
+    given = {v for v in names.values() if os.environ.get(v)}
+    return {name: env[var] for name, var in names.items() if var not in given}
 
 
 def _ensure_secrets_key(data_dir: Path, env: dict[str, str]) -> None:
@@ -163,6 +175,7 @@ def _print_status(
     ready: dict[str, bool],
     gateway_port: int,
     elapsed: float,
+    embedded: dict[str, str],
 ) -> None:
     lines = ["", "Phoenix is running" if all(ready.values()) else "Phoenix started with problems"]
     for process in processes:
@@ -170,5 +183,7 @@ def _print_status(
         state = "ready" if ready[process.name] else f"NOT READY {process.last_probe}"
         lines.append(f"  {process.name:<10} {state:<10} pid {process.pid!s:<8} {metrics}")
     lines.append(f"  API        http://127.0.0.1:{gateway_port}/api/v1   (docs: /schema)")
+    for name, url in embedded.items():
+        lines.append(f"  {name:<10} {url}   (embedded)")
     lines.append(f"  started in {elapsed:.1f} s — Ctrl-C stops everything")
     print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
