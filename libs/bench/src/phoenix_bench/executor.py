@@ -13,6 +13,7 @@ import os
 import ssl
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,37 @@ def run_loop(coro: Any) -> Any:
         return asyncio.run(coro)
 
 
+@dataclass(frozen=True)
+class Comparison:
+    targets: Targets
+    rates: dict[str, dict[str, Rate]]
+    s_time: dict[str, float] | None
+    wrk: float | None
+    cpus: list[int]
+    server_cpus: set[int]
+
+
+def compare(seconds: int, baseline_seconds: float, concurrency: int, builtin: bool) -> Comparison:
+    """The engine, the ceilings and the naive baseline, the client pinned to one core
+    and the targets to the others (this process's affinity is restored after)."""
+    original = os.sched_getaffinity(0)
+    cpus = sorted(original)
+    client_cpus = {cpus[0]}
+    server_cpus = set(cpus[1:]) or client_cpus  # one CPU: everything shares it (noted)
+    try:
+        with tempfile.TemporaryDirectory(prefix="phoenix-bench-") as tmpdir:
+            tmp = Path(tmpdir)
+            ca, chain, key = write_certificates(tmp)
+            with start_targets(tmp, chain, key, server_cpus, force_builtin=builtin) as targets:
+                os.sched_setaffinity(0, client_cpus)
+                rates = run_loop(measure(targets, ca, seconds, baseline_seconds, concurrency))
+                s_time = openssl_s_time(targets.https_port, seconds, client_cpus)
+                wrk = wrk_close(targets.http_port, seconds, concurrency, client_cpus)
+    finally:
+        os.sched_setaffinity(0, original)
+    return Comparison(targets, rates, s_time, wrk, cpus, server_cpus)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="per measurement (default 10)")
@@ -85,25 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.seconds <= 120 or not 1 <= args.concurrency <= 1000:
         parser.error("--seconds must be 1..120 and --concurrency 1..1000")
 
-    cpus = sorted(os.sched_getaffinity(0))
-    client_cpus = {cpus[0]}
-    server_cpus = set(cpus[1:]) or client_cpus  # one CPU: everything shares it (noted)
-    with tempfile.TemporaryDirectory(prefix="phoenix-bench-") as tmpdir:
-        tmp = Path(tmpdir)
-        ca, chain, key = write_certificates(tmp)
-        with start_targets(tmp, chain, key, server_cpus, force_builtin=args.builtin) as targets:
-            os.sched_setaffinity(0, client_cpus)
-            print(
-                f"targets: {targets.kind}  client CPU {cpus[0]}  server CPUs "
-                f"{sorted(server_cpus)}  {args.concurrency} concurrent, {args.seconds}s each",
-                flush=True,
-            )
-            rates = run_loop(
-                measure(targets, ca, args.seconds, args.baseline_seconds, args.concurrency)
-            )
-            s_time = openssl_s_time(targets.https_port, args.seconds, client_cpus)
-            wrk = wrk_close(targets.http_port, args.seconds, args.concurrency, client_cpus)
-    return report(args, targets, rates, s_time, wrk, cpus, server_cpus)
+    found = compare(args.seconds, args.baseline_seconds, args.concurrency, args.builtin)
+    print(
+        f"targets: {found.targets.kind}  client CPU {found.cpus[0]}  server CPUs "
+        f"{sorted(found.server_cpus)}  {args.concurrency} concurrent, {args.seconds}s each",
+        flush=True,
+    )
+    return report(
+        args, found.targets, found.rates, found.s_time, found.wrk, found.cpus, found.server_cpus
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from phoenix_bench.load import Rate
 from phoenix_bench.targets import Targets
@@ -20,15 +21,11 @@ REQUIRED = {"http": 2500.0, "https": 900.0}  # checks/s per executor core, from 
 RESULTS = Path("bench") / "results"
 
 
-def report(
-    args: argparse.Namespace,
-    targets: Targets,
-    rates: dict[str, dict[str, Rate]],
-    s_time: dict[str, float] | None,
-    wrk: float | None,
-    cpus: list[int],
-    server_cpus: set[int],
-) -> int:
+def rows_of(
+    rates: dict[str, dict[str, Rate]], s_time: dict[str, float] | None, wrk: float | None
+) -> list[dict[str, Any]]:
+    """Per scheme: the engine, its ceiling (wrk / openssl s_time when installed, else
+    a raw asyncio client) and the naive baseline, with the ratios and the verdict."""
     ceilings = {
         "http": (wrk, "wrk -c100, Connection: close")
         if wrk
@@ -37,12 +34,11 @@ def report(
         if s_time
         else (rates["https"]["raw_protocol"].per_second, "raw asyncio Protocol"),
     }
-    rows, ok = [], True
+    rows = []
     for scheme in ("http", "https"):
         engine, base = rates[scheme]["engine"], rates[scheme]["baseline"]
         ceiling, source = ceilings[scheme]
         passed = engine.per_second >= REQUIRED[scheme] and engine.errors == 0
-        ok &= passed
         rows.append(
             {
                 "scheme": scheme,
@@ -62,6 +58,20 @@ def report(
                 "pass": passed,
             }
         )
+    return rows
+
+
+def report(
+    args: argparse.Namespace,
+    targets: Targets,
+    rates: dict[str, dict[str, Rate]],
+    s_time: dict[str, float] | None,
+    wrk: float | None,
+    cpus: list[int],
+    server_cpus: set[int],
+) -> int:
+    rows = rows_of(rates, s_time, wrk)
+    ok = all(r["pass"] for r in rows)
     header = (
         f"{'':6}{'engine/s':>10}{'ceiling/s':>11}{'eng/ceil':>9}{'raw-proto/s':>12}"
         f"{'naive/s':>9}{'eng/naive':>10}{'need':>7}  result"
