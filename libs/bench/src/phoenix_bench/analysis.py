@@ -12,10 +12,13 @@ Definitions (the report states them too):
   window_start)/interval)`` and after the last ``ceil((window_end - last)/interval) - 1``
   (exact for periodic dues; ``round - 1`` would miss a slot there when the phase is under
   half an interval). A monitor with no due in the window missed ``round(window/interval)``.
-- Duplicates are (a) a job_id stored more than once, plus (b) per target, the farm's
-  requests beyond the distinct job_ids of its monitors over the whole recording (the farm
-  counts from the start), positive part only. Shares are of the expected checks,
-  ``Σ window/interval``.
+- Duplicates, over the whole recording (the farm counts from the start): (a) results
+  stored beyond one per job_id, and (b) per target, the farm's requests beyond the
+  distinct job_ids of its monitors, positive part only. A check run twice and stored
+  twice shows in both, so per target the duplicates are the larger of (a) and (b), not
+  their sum. The missed share is of the expected checks in the window, ``Σ window/interval``;
+  the duplicate share is of the checks of the recording (distinct job_ids); the target
+  compares their sum.
 - Projection lag, per (service, follower) and sample: 0 when ``applied ≥ newest``, else the
   time since the first sample whose ``newest`` was beyond ``applied`` (the oldest event
   the follower still has not applied was first seen then). The true lag lies in
@@ -85,12 +88,13 @@ class Slots(msgspec.Struct, frozen=True):
     expected: float  # Σ window/interval
     observed: int  # distinct (monitor, due) inside the window
     missed: int
+    checks: int  # distinct job_ids over the whole recording
     duplicate_jobs: int  # (a): stored results beyond the first of each job_id
     extra_hits: int  # (b): farm requests beyond the distinct jobs of the target's monitors
-    duplicates: int  # (a) + (b)
+    duplicates: int  # per target, the larger of (a) and (b)
     monitors_without_due: int
-    missed_share: float | None
-    duplicate_share: float | None
+    missed_share: float | None  # of expected
+    duplicate_share: float | None  # of checks
     missed_plus_duplicate_share: float | None
 
 
@@ -281,9 +285,7 @@ def missed_slots(dues: Iterable[float], interval: float, start: float, end: floa
 def slots(recording: Recording) -> Slots:
     start, end = recording.window_start, recording.window_end
     dues: dict[str, list[float]] = defaultdict(list)
-    jobs: dict[str, set[str]] = defaultdict(set)
     for r in recording.results:
-        jobs[r.monitor_id].add(r.job_id)
         if start <= r.due < end:
             dues[r.monitor_id].append(r.due)
     expected = 0.0
@@ -295,26 +297,41 @@ def slots(recording: Recording) -> Slots:
         observed += len(set(dues.get(m.monitor_id, [])))
         without += m.monitor_id not in dues
         missed += missed_slots(dues.get(m.monitor_id, []), m.interval, start, end)
-    duplicate_jobs = sum(n - 1 for n in Counter(r.job_id for r in recording.results).values())
-    jobs_per_target: Counter[int] = Counter()
-    for m in recording.monitors:
-        jobs_per_target[m.target] += len(jobs.get(m.monitor_id, ()))
-    extra_hits = sum(
-        max(0, hits - jobs_per_target.get(target, 0))
+    # Per target, the extra executions as the witness that saw more of them tells:
+    # (a) results stored beyond one per job_id, (b) farm requests beyond one per job_id.
+    # A check run twice and stored twice shows in both, and counts once.
+    stored_extra: Counter[int] = Counter()
+    distinct: Counter[int] = Counter()
+    per_job = Counter((r.monitor_id, r.job_id) for r in recording.results)
+    target_of = {m.monitor_id: m.target for m in recording.monitors}
+    for (monitor_id, _), n in per_job.items():
+        target = target_of.get(monitor_id, -1)  # -1: a monitor not in the plan
+        stored_extra[target] += n - 1
+        distinct[target] += 1
+    hit_extra = {
+        target: max(0, hits - distinct.get(target, 0))
         for target, hits in recording.target_hits.items()
+    }
+    duplicates = sum(
+        max(stored_extra.get(t, 0), hit_extra.get(t, 0)) for t in set(stored_extra) | set(hit_extra)
     )
-    duplicates = duplicate_jobs + extra_hits
+    checks = sum(distinct.values())
+    missed_share = missed / expected if expected else None
+    duplicate_share = duplicates / checks if checks else None
     return Slots(
         expected=expected,
         observed=observed,
         missed=missed,
-        duplicate_jobs=duplicate_jobs,
-        extra_hits=extra_hits,
+        checks=checks,
+        duplicate_jobs=sum(stored_extra.values()),
+        extra_hits=sum(hit_extra.values()),
         duplicates=duplicates,
         monitors_without_due=without,
-        missed_share=missed / expected if expected else None,
-        duplicate_share=duplicates / expected if expected else None,
-        missed_plus_duplicate_share=(missed + duplicates) / expected if expected else None,
+        missed_share=missed_share,
+        duplicate_share=duplicate_share,
+        missed_plus_duplicate_share=(missed_share or 0.0) + (duplicate_share or 0.0)
+        if missed_share is not None or duplicate_share is not None
+        else None,
     )
 
 
