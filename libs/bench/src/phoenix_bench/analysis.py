@@ -2,7 +2,9 @@
 
 Definitions (the report states them too):
 
-- The window is ``[window_start, window_end)``; a result belongs to it by its ``started``.
+- The window is ``[window_start, window_end)``; a result belongs to it by its ``started``,
+  a status change by its ``checked`` (result to change latency) or its ``stored`` (whether
+  it was announced), a notification by its ``received``.
 - Percentiles are exact, by the nearest-rank method: the p-th percentile of n sorted
   values is the value of rank ``ceil(p/100 · n)`` (1-based), always an observed value.
 - Missed slots, per monitor, from the distinct ``due`` times inside the window: a gap of
