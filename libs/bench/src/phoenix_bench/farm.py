@@ -3,8 +3,8 @@
 ``python -m phoenix_bench.farm --ports 64 --chain CHAIN --key KEY [--period 60]
 [--error-share 0.01] [--hang-share 0.005] [--hang-seconds 15] [--seed N]
 [--control-port P] [--workers K]`` listens on ``--ports`` loopback ports, even port
-indexes plain HTTP, odd ones HTTPS (ECDSA P-256 from :mod:`phoenix_bench.certs`, no
-session tickets, no session cache: every check pays a full handshake). Target ``n`` is
+indexes plain HTTP, odd ones HTTPS (ECDSA P-256 from :mod:`phoenix_bench.certs`, TLS 1.3
+without session tickets: every check pays a full handshake). Target ``n`` is
 ``/t/<n>`` on port index ``n % ports`` (:func:`target_url`). Each answer closes its
 connection, like the checks, which open one connection per check.
 
@@ -274,12 +274,12 @@ def _target_of(path: bytes) -> int | None:
 def _tls_context(chain: str, key: str) -> ssl.SSLContext:
     """No resumption, like nginx with ``ssl_session_tickets off``: full handshakes only.
 
-    TLS 1.3 resumes only with tickets, and none are sent. (TLS 1.2 could still resume by
-    session id from the server's cache, but only for a client that offers a saved
-    session, which asyncio and the executor never do.)
+    TLS 1.3 only: it resumes with tickets alone, and none are sent. TLS 1.2 would also
+    resume by session id from the server's cache, which Python cannot turn off.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain, key)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.options |= ssl.OP_NO_TICKET
     context.num_tickets = 0
     return context
