@@ -38,6 +38,10 @@ config-table:
 ci:
     bash .ci/run
 
+# The whole stack under N monitors (default 10,000 at 30 s), measured; e.g. just bench --monitors 2000
+bench *args:
+    uv run phoenix bench {{args}}
+
 # Engine checks/s vs. the ceiling (nginx/openssl/wrk when installed); e.g. just bench-executor --seconds 5
 bench-executor *args:
     uv run python -m phoenix_bench.executor {{args}}

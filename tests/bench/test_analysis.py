@@ -11,6 +11,7 @@ from phoenix_bench.analysis import (
     Distribution,
     StepFigures,
     analyse,
+    extra_executions,
     missed_slots,
     percentile,
     sustainable,
@@ -110,6 +111,25 @@ def test_missed_and_duplicate_checks() -> None:
     assert slots.missed_share == pytest.approx(6 / slots.expected)
     assert slots.duplicate_share == pytest.approx(3 / 22)
     assert slots.missed_plus_duplicate_share == pytest.approx(6 / slots.expected + 3 / 22)
+
+
+def test_requests_outside_every_result_or_twice_in_one_are_extra_executions() -> None:
+    # Checks at 110 and 120 (each running 110.5-110.75, 120.5-120.75).
+    rec = recording(
+        monitors=[plan("m", 7, 10.0)],
+        results=[result("m", 110.0), result("m", 120.0)],
+        target_hit_times={
+            7: [
+                110.6,  # the first check's request
+                120.6,  # the second's
+                120.7,  # the second ran twice at once: one result stored
+                150.0,  # a check run again later, its result deduplicated
+                195.0,  # too close to the end to judge (timeout 10 s): not counted
+            ]
+        },
+        timeout=10.0,
+    )
+    assert extra_executions(rec) == {7: 2}
 
 
 def test_throughput_counts_skipped_checks_apart() -> None:

@@ -159,6 +159,9 @@ class Counter:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.hits: dict[int, int] = {}
+        # When each request arrived: a check's request falls inside its result's
+        # [started, finished], so requests outside every result were extra executions.
+        self.times: dict[int, list[float]] = {}
         self.requests = 0
         self.other = 0  # requests for no target, or for a target on the wrong port
         # (target, kind, period index): the faults served, each once.
@@ -168,6 +171,7 @@ class Counter:
 
     def reset(self) -> None:
         self.hits.clear()
+        self.times.clear()
         self.faults.clear()
         self.requests = self.other = 0
 
@@ -196,6 +200,7 @@ class Counter:
         ]
         return {
             "hits": self.hits,
+            "times": self.times,
             "faults": faults,
             "requests": self.requests,
             "other": self.other,
@@ -240,6 +245,7 @@ class _Target(asyncio.Protocol):
             self._answer(_NOT_FOUND)
             return
         counter.hits[target] = counter.hits.get(target, 0) + 1
+        counter.times.setdefault(target, []).append(time.time())
         head_only = line[0] == b"HEAD"
         now = time.time()
         kind, start = counter.fault_now(target, now)
@@ -358,17 +364,21 @@ def _reply(transport: asyncio.Transport, done: asyncio.Future[bytes]) -> None:
 def merge(snapshots: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Sum per-worker snapshots: hits add up, faults are a union (a fault once per period)."""
     hits: dict[int, int] = {}
+    times: dict[int, list[float]] = {}
     faults: dict[tuple[int, str, float], dict[str, Any]] = {}
     requests = other = 0
     for snap in snapshots:
         for target, count in snap["hits"].items():
             hits[int(target)] = hits.get(int(target), 0) + count
+        for target, seen in snap.get("times", {}).items():
+            times.setdefault(int(target), []).extend(seen)
         for fault in snap["faults"]:
             faults[(fault["target"], fault["kind"], fault["start"])] = fault
         requests += snap["requests"]
         other += snap["other"]
     return {
         "hits": dict(sorted(hits.items())),
+        "times": {target: sorted(seen) for target, seen in sorted(times.items())},
         "faults": [faults[key] for key in sorted(faults)],
         "requests": requests,
         "other": other,
@@ -556,6 +566,10 @@ class Farm:
         stats = msgspec.json.decode(self._call("GET", "/stats"), type=_Stats)
         return stats.hits, stats.faults
 
+    def hit_times(self) -> dict[int, list[float]]:
+        """When each request for each target arrived (epoch seconds), oldest first."""
+        return msgspec.json.decode(self._call("GET", "/stats"), type=_Stats).times
+
     def requests(self) -> tuple[int, int]:
         """``(all requests, requests for no target or on the wrong port)``."""
         stats = msgspec.json.decode(self._call("GET", "/stats"), type=_Stats)
@@ -589,6 +603,7 @@ class Farm:
 
 class _Stats(msgspec.Struct):
     hits: dict[int, int]
+    times: dict[int, list[float]]
     faults: list[Fault]
     requests: int
     other: int

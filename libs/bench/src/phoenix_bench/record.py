@@ -87,6 +87,18 @@ class Fault(msgspec.Struct, frozen=True):
     end: float
 
 
+class RampStep(msgspec.Struct, frozen=True):
+    """One step of a ramp: ``monitors`` in all, offered ``monitors / interval`` checks/s."""
+
+    monitors: int
+    offered: float  # checks/s the schedule asks for
+    achieved: float  # checks/s started in the step's window
+    lateness_p50: float  # seconds
+    lateness_p99: float
+    window_start: float
+    window_end: float
+
+
 class Recording(msgspec.Struct):
     started: float  # monitors all created, warm-up begins
     window_start: float  # warm-up over: figures count from here
@@ -98,8 +110,13 @@ class Recording(msgspec.Struct):
     notifications: list[Notification] = msgspec.field(default_factory=list)
     samples: list[Sample] = msgspec.field(default_factory=list)
     target_hits: dict[int, int] = msgspec.field(default_factory=dict)  # requests per target
+    # When each request reached the farm, per target (epoch seconds).
+    target_hit_times: dict[int, list[float]] = msgspec.field(default_factory=dict)
+    timeout: float = 10.0  # the monitors' check timeout, seconds
     faults: list[Fault] = msgspec.field(default_factory=list)
     storage: Storage | None = None
     # Engine vs. ceiling and naive baseline, checks/s by scheme (phoenix_bench.executor).
     comparison: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
     machine: dict[str, str] = msgspec.field(default_factory=dict)
+    namespace: str = ""  # the run's own subjects, streams and buckets on NATS
+    ramp: list[RampStep] = msgspec.field(default_factory=list)  # --ramp only

@@ -210,8 +210,32 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
                 for c in figures.comparison
             ],
         )
+    if recording.ramp:
+        lines += ["", "## Ramp", ""]
+        lines += _table(
+            ["monitors", "offered checks/s", "achieved checks/s", "lateness p50", "p99"],
+            [
+                [
+                    str(step.monitors),
+                    _number(step.offered, "checks/s", show_unit=False),
+                    _number(step.achieved, "checks/s", show_unit=False),
+                    _number(step.lateness_p50 * 1000, "ms"),
+                    _number(step.lateness_p99 * 1000, "ms"),
+                ]
+                for step in recording.ramp
+            ],
+        )
+        lines += [
+            "",
+            f"Highest sustainable rate (lateness p99 ≤ 1 s): "
+            f"{_number(ramp_sustainable(recording), 'checks/s')}.",
+        ]
     if recording.faults:
-        lines += ["", "## Faults injected", ""]
+        kinds = sorted({f.kind for f in recording.faults})
+        counts = ", ".join(
+            f"{sum(f.kind == kind for f in recording.faults)} {kind}" for kind in kinds
+        )
+        lines += ["", "## Faults injected", "", f"Targets faulted while requested: {counts}.", ""]
         lines += _table(
             ["target", "kind", "from", "to"],
             [
@@ -221,10 +245,26 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
                     f"{f.start - figures.window_start:+.1f} s",
                     f"{f.end - figures.window_start:+.1f} s",
                 ]
-                for f in recording.faults
+                for f in recording.faults[:FAULT_ROWS]
             ],
         )
+        if len(recording.faults) > FAULT_ROWS:
+            lines += ["", f"(first {FAULT_ROWS} of {len(recording.faults)}; all in recording.json)"]
     return "\n".join(lines) + "\n"
+
+
+FAULT_ROWS = 20
+
+
+def ramp_sustainable(recording: Recording) -> float:
+    """Checks/s achieved by the last ramp step before the first whose lateness p99
+    passed 1 s (the same rule as :func:`phoenix_bench.analysis.sustainable`)."""
+    best = 0.0
+    for step in sorted(recording.ramp, key=lambda s: s.offered):
+        if step.lateness_p99 > 1.0:
+            break
+        best = step.achieved
+    return best
 
 
 def _percent(share: float | None) -> float | None:

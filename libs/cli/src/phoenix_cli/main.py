@@ -1,5 +1,5 @@
 """The ``phoenix`` command: ``run`` one service, ``dev`` for the whole stack, ``config``,
-``events`` (the event log as a tool)."""
+``events`` (the event log as a tool), ``projections``, ``bench``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,23 @@ def cmd_projections(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    return bench_with(args.rest)
+
+
+def bench_with(argv: list[str]) -> int:
+    try:
+        from phoenix_bench.run import main as bench
+    except ImportError:
+        print(
+            "phoenix: the benchmark needs the workspace's phoenix-bench (uv sync from the"
+            " repository root)",
+            file=sys.stderr,
+        )
+        return 2
+    return bench(argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="phoenix", description="Phoenix uptime monitoring")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print every setting with its default and meaning")
     config.add_argument("service", nargs="?", choices=SERVICES)
     config.set_defaults(func=cmd_config)
+    bench = sub.add_parser(
+        "bench",
+        help="the whole stack under N monitors, measured (phoenix bench --help)",
+        add_help=False,  # its own parser answers --help
+    )
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
     from phoenix_cli import events, projections
 
     events.add_parser(sub, cmd_events)
@@ -72,5 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its options are its own parser's, --help included
+        raise SystemExit(bench_with(argv[1:]))
     args = build_parser().parse_args(argv)
     raise SystemExit(args.func(args))
