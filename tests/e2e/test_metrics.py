@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.peers import Target, WebhookSink
 from tests.e2e.stack import RunningStack
-from tests.e2e.test_monitoring_flow import sign_up_and_log_in, wait_for_status
+from tests.e2e.test_monitoring_flow import alert_to_webhook, sign_up_and_log_in, wait_for_status
 
 pytestmark = pytest.mark.e2e
 
@@ -72,24 +72,7 @@ def test_every_service_reports_what_an_outage_and_its_recovery_did(
 
     client = httpx.Client(base_url=stack.base_url, timeout=20)
     auth = sign_up_and_log_in(client)
-    channel = client.post(
-        "/api/v1/notification-channels",
-        json={"name": "ops hook", "type": "webhook", "config": {"url": sink.url + "hook"}},
-        headers=auth,
-    )
-    assert channel.status_code == 201, channel.text
-    for event in ("down", "recovered"):
-        rule = client.post(
-            "/api/v1/alert-rules",
-            json={
-                "name": event,
-                "event": event,
-                "scope": "all",
-                "notification_channel_ids": [channel.json()["id"]],
-            },
-            headers=auth,
-        )
-        assert rule.status_code == 201, rule.text
+    alert_to_webhook(client, auth, sink.url + "hook")
     created = client.post(
         "/api/v1/monitors",
         json={"name": "shop", "type": "http", "url": target.url, "interval": 1, "timeout": 0.8},
