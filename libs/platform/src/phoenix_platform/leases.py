@@ -152,8 +152,10 @@ class PartitionLeases:
             taking_since = time.monotonic()
             try:
                 self._revisions[partition] = await self._kv.create(_key(partition), self._value)
-            except KeyWrongLastSequenceError:
-                continue  # held by another replica
+            except (KeyWrongLastSequenceError, KeyNotFoundError):
+                # Held by another replica (or its key expired just as nats-py
+                # looked at it, which it reports as not found): try later.
+                continue
             self._renewed[partition] = taking_since
             log.info("leases.gained", partition=partition, share=share)
             await self._on_gain(partition)
