@@ -28,6 +28,7 @@ from phoenix_bench.record import (
     StatusChange,
     Storage,
 )
+from phoenix_bench.stack import stale_jobs
 from phoenix_bench.summary import miss_text, write_report
 
 MB = 1_000_000
@@ -152,6 +153,34 @@ def test_throughput_counts_skipped_checks_apart() -> None:
     assert t.checks_per_second == 0.4
     assert t.skipped_per_second == 0.1
     assert t.planned_per_second == 0.75
+
+
+def test_stale_jobs_count_as_skipped_between_the_samples_that_bound_the_window() -> None:
+    # Stale jobs leave no result: only the executors' counter, sampled, shows them.
+    samples = [Sample(at, [], [], stale) for at, stale in [(-1.0, 5), (4.0, 7), (9.5, 11)]]
+    rec = recording(
+        window_start=0.0,
+        window_end=10.0,
+        monitors=[plan("m", 1, 2.0)],
+        results=[Result("m", "a", 0.0, 1.0, 1.5, "up", 1.5)],
+        samples=samples,
+    )
+    t = analyse(rec).throughput
+    assert (t.checks, t.skipped) == (1, 6)
+    assert t.skipped_per_second == 0.6
+
+
+def test_stale_jobs_are_read_from_the_executor_metrics() -> None:
+    exposition = "\n".join(
+        [
+            "# HELP phoenix_checks_total Check jobs handled.",
+            'phoenix_checks_total{outcome="up",type="http"} 120.0',
+            'phoenix_checks_total{outcome="stale",type="http"} 3.0',
+            'phoenix_checks_total{outcome="stale",type="tcp"} 2.0',
+            'phoenix_checks_created{outcome="stale",type="tcp"} 1.7e9',
+        ]
+    )
+    assert stale_jobs(exposition) == 5
 
 
 def test_lateness_percentiles_in_the_window() -> None:

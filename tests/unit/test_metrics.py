@@ -124,18 +124,24 @@ async def test_start_lateness_is_start_minus_the_due_time() -> None:
     assert sample("phoenix_check_duration_seconds_count", type="push") == timed
 
 
-async def test_a_stale_job_is_counted_skipped_with_its_lateness_and_never_run(
+async def test_a_stale_job_is_counted_with_its_lateness_never_run_and_publishes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     check = ScriptedCheck(Outcome(outcome="up", message=""))
     monkeypatch.setitem(CHECKS, "http", check)
-    skipped = sample("phoenix_checks_total", type="http", outcome="skipped")
+    stale = sample("phoenix_checks_total", type="http", outcome="stale")
     timed = sample("phoenix_check_duration_seconds_count", type="http")
     total = sample("phoenix_check_start_lateness_seconds_sum")
-    result = await run(a_job(late=90.0, stale=True))
-    assert result.outcome == "skipped"
+    published: list[CheckCompleted] = []
+
+    async def publish(result: CheckCompleted) -> None:
+        published.append(result)
+
+    deps = ExecutorDeps(checks=cast(CheckContext, None), publish=publish)
+    await handle_job(a_job(late=90.0, stale=True), deps)
+    assert published == []
     assert check.in_flight_seen == -1.0  # never ran
-    assert sample("phoenix_checks_total", type="http", outcome="skipped") - skipped == 1
+    assert sample("phoenix_checks_total", type="http", outcome="stale") - stale == 1
     assert sample("phoenix_check_duration_seconds_count", type="http") == timed
     assert sample("phoenix_check_start_lateness_seconds_sum") - total >= 90.0
 

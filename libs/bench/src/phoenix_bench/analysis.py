@@ -86,7 +86,7 @@ class Throughput(msgspec.Struct, frozen=True):
     monitors: int
     planned_per_second: float  # Σ 1/interval over the monitors
     checks: int  # results started in the window, skipped ones not included
-    skipped: int
+    skipped: int  # results "skipped" in the window, and jobs the executors dropped as stale
     checks_per_second: float
     skipped_per_second: float
 
@@ -264,8 +264,11 @@ def throughput(recording: Recording) -> Throughput:
     start, end = recording.window_start, recording.window_end
     seconds = end - start
     in_window = [r for r in recording.results if start <= r.started < end]
-    skipped = sum(r.outcome == "skipped" for r in in_window)
-    checks = len(in_window) - skipped
+    skipped_results = sum(r.outcome == "skipped" for r in in_window)
+    checks = len(in_window) - skipped_results
+    span = _span(recording.samples, start, end)
+    stale = span[-1].stale_jobs - span[0].stale_jobs if len(span) > 1 else 0
+    skipped = skipped_results + stale
     return Throughput(
         window_seconds=seconds,
         monitors=len(recording.monitors),

@@ -69,6 +69,8 @@ class Sample(msgspec.Struct, frozen=True):
     at: float
     processes: list[ProcessSample]
     followers: list[FollowerSample]
+    # Jobs the executors dropped as stale so far (their metric; stale jobs leave no result)
+    stale_jobs: int = 0
 
 
 class Storage(msgspec.Struct, frozen=True):

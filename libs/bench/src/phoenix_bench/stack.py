@@ -280,7 +280,11 @@ class Sampler:
                     ProcessSample(name, proc.pid, cpu.user + cpu.system, proc.memory_info().rss)
                 )
         followers = []
+        stale = 0
         for service in self._services:
+            if service.name == "executor":
+                with contextlib.suppress(httpx.HTTPError):
+                    stale += stale_jobs((await client.get(service.base_url + "/metrics")).text)
             with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
                 details = (await client.get(service.base_url + "/readyz")).json()["details"]
                 for follower, lag in details.items():
@@ -288,7 +292,16 @@ class Sampler:
                         followers.append(
                             FollowerSample(service.name, follower, lag["applied"], lag["newest"])
                         )
-        return Sample(time.time(), processes, followers)
+        return Sample(time.time(), processes, followers, stale)
+
+
+def stale_jobs(exposition: str) -> int:
+    """Σ ``phoenix_checks_total{outcome="stale"}`` in one Prometheus text exposition."""
+    return sum(
+        int(float(line.rpartition(" ")[2]))
+        for line in exposition.splitlines()
+        if line.startswith("phoenix_checks_total{") and 'outcome="stale"' in line
+    )
 
 
 async def read_back(

@@ -98,7 +98,7 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
         "## Checks",
         "",
         f"- Sustained: {t.checks_per_second:,.1f} checks/s ({t.checks:,} checks started in the "
-        f"window), skipped {t.skipped:,} ({t.skipped_per_second:,.2f}/s).",
+        f"window), skipped or dropped as stale {t.skipped:,} ({t.skipped_per_second:,.2f}/s).",
         f"- Expected {s.expected:,.1f} checks, {s.observed:,} slots seen; missed {s.missed:,} "
         f"({_number(_percent(s.missed_share), '%')}), duplicates {s.duplicates:,} "
         f"({_number(_percent(s.duplicate_share), '%')}: {s.duplicate_jobs:,} job ids stored "

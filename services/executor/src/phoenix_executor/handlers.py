@@ -47,8 +47,11 @@ async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
     if kind == "push":
         outcome = judge_heartbeat(job, started_at)
     elif started_at > job.deadline:
-        # Too late to mean anything: record it, don't run it.
-        outcome = Outcome(outcome="skipped", message="job was stale when picked up")
+        # The next slot's job is already queued, so this one is worthless. It is
+        # only counted: a result would cost the whole pipeline (evaluator, history,
+        # scheduler) as much as a real check, and a backlog would never drain.
+        _checks(kind, "stale").inc()
+        return
     else:
         metrics.CHECKS_IN_FLIGHT.inc()
         started = time.perf_counter()
