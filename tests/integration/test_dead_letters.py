@@ -13,7 +13,7 @@ from phoenix_contracts.subjects import Subjects
 from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.codec import encode
 from phoenix_platform.messaging.streams import Streams
-from phoenix_platform.messaging.work import PermanentError, work_consumer
+from phoenix_platform.messaging.work import PermanentError, WorkConsumer
 from prometheus_client import REGISTRY
 
 from tests.infra import Servers
@@ -63,7 +63,7 @@ async def test_bad_and_failing_messages_are_parked_while_good_ones_flow(
 
     broker = create_broker(servers.nats_url, "test")
     streams = Streams(subjects)
-    work_consumer(
+    consumer = WorkConsumer(
         broker,
         subjects=subjects,
         subject=subjects.all_check_jobs,
@@ -72,8 +72,10 @@ async def test_bad_and_failing_messages_are_parked_while_good_ones_flow(
         kind=CheckJob,
         handler=handler,
         max_deliver=2,
+        max_workers=4,
     )
-    await broker.start()
+    await broker.connect()
+    running = asyncio.create_task(consumer.run())
     try:
         js = nc.jetstream()
         await js.publish(subjects.check_job("a"), b"{not json")
@@ -83,6 +85,8 @@ async def test_bad_and_failing_messages_are_parked_while_good_ones_flow(
             await js.publish(subjects.check_job("a"), encode(job("a", n)))
         dead = await parked(nc, subjects, 3, timeout=15)
     finally:
+        await consumer.stop()
+        await running
         await broker.stop()
 
     assert sorted(handled) == [f"job-a-{n}" for n in range(5)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
-from phoenix_platform.messaging.work import work_consumer
+from phoenix_platform.messaging.work import WorkConsumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
@@ -32,7 +32,7 @@ async def serve(settings: ExecutorSettings) -> None:
     guard = NetGuard(parse_networks(settings.allow_private_targets))
     checks = CheckContext(guard=guard, engine=Engine(guard=guard))
     deps = ExecutorDeps(checks=checks, publish=publish)
-    work_consumer(
+    jobs = WorkConsumer(
         runtime.broker,
         subjects=runtime.subjects,
         subject=runtime.subjects.check_job(settings.region),
@@ -45,6 +45,8 @@ async def serve(settings: ExecutorSettings) -> None:
         batch_size=min(settings.concurrency, 256),
         max_workers=settings.concurrency,
     )
+    runtime.background("check-jobs", jobs.run)
+    runtime.on_stopping(jobs.stop)  # checks in hand finish and publish their results
     await runtime.serve()
 
 

@@ -11,7 +11,7 @@ from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.logging import configure
 from phoenix_platform.messaging.codec import encode
 from phoenix_platform.messaging.requests import responder
-from phoenix_platform.messaging.work import work_consumer
+from phoenix_platform.messaging.work import WorkConsumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.projection import Projector
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
@@ -62,7 +62,7 @@ async def serve(settings: NotifierSettings) -> None:
         journal=journal,
         lease_seconds=settings.send_timeout * 3,
     )
-    work_consumer(
+    deliveries = WorkConsumer(
         runtime.broker,
         subjects=runtime.subjects,
         subject=runtime.subjects.all_notify_jobs,
@@ -74,7 +74,10 @@ async def serve(settings: NotifierSettings) -> None:
         ack_wait=settings.send_timeout * 3,
         max_workers=16,
         on_give_up=lambda job, error: gave_up(job, error, deps),
+        drain_timeout=settings.send_timeout + 5,
     )
+    runtime.background("deliveries", deliveries.run)
+    runtime.on_stopping(deliveries.stop)  # sends in hand finish and are recorded
     responder(
         runtime.broker,
         runtime.subjects.command("channel", TestChannel.verb),

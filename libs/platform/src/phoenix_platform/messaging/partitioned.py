@@ -21,11 +21,10 @@ from typing import Any
 import msgspec
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig
 from phoenix_contracts.subjects import Subjects
 
 from phoenix_platform.logging import get_logger
-from phoenix_platform.messaging.work import handle_raw
+from phoenix_platform.messaging.work import hand_back_buffered, handle_raw, nak_all, pull_config
 
 log = get_logger(__name__)
 STOP_TIMEOUT = 10.0
@@ -110,14 +109,7 @@ class PartitionedConsumer:
 
     async def _pull(self, partition: int) -> None:
         durable = f"{self._durable}-p{partition}"
-        config = ConsumerConfig(
-            durable_name=durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=self._ack_wait,
-            # One more than our own limit: we park the message before the server gives up.
-            max_deliver=self._max_deliver + 1,
-            max_ack_pending=self._batch_size * 4,
-        )
+        config = pull_config(durable, self._ack_wait, self._max_deliver, self._batch_size * 4)
         js = self._broker.connection.jetstream()
         subscription = await js.pull_subscribe(
             self._subject_of(partition), durable=durable, stream=self._stream, config=config
@@ -135,7 +127,7 @@ class PartitionedConsumer:
                     continue
                 await self._handle(partition, messages)
         finally:
-            await _hand_back_buffered(subscription)
+            await hand_back_buffered(subscription)
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
 
@@ -143,9 +135,7 @@ class PartitionedConsumer:
         for index, raw in enumerate(messages):
             if not self._active(partition):
                 # Handed back at once, so the next owner need not wait out ack_wait.
-                for rest in messages[index:]:
-                    with contextlib.suppress(Exception):
-                        await rest.nak()
+                await nak_all(messages[index:])
                 return
             await handle_raw(
                 self._broker,
@@ -156,17 +146,3 @@ class PartitionedConsumer:
                 self._handler,
                 self._max_deliver,
             )
-
-
-async def _hand_back_buffered(subscription: Any) -> None:
-    """A message the server sent just as the last pull expired lands in the
-    subscription's buffer, where no fetch will read it now; unacked, it would
-    reach the partition's next owner only after ``ack_wait``. Handed back here,
-    it goes at once. (nats-py keeps that buffer private; without it, ack_wait.)"""
-    await asyncio.sleep(0.05)  # one in flight at the expiry arrives meanwhile
-    queue = getattr(getattr(subscription, "_sub", None), "_pending_queue", None)
-    while queue is not None and not queue.empty():
-        msg = queue.get_nowait()
-        if msg.reply:  # status messages (408, 404) have none and need nothing
-            with contextlib.suppress(Exception):
-                await msg.nak()
