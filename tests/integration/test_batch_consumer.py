@@ -184,3 +184,46 @@ async def test_a_failing_message_is_parked_without_taking_its_batch_with_it(
     # The poison result was handed back once on its own (delivery 1 of 2), then parked.
     assert counted("retried") - retried == 1
     assert counted("dead_lettered") - dead_lettered == 2
+
+
+@pytest.mark.parametrize("linger", [0.0, 0.3])
+async def test_a_trickle_gathers_into_few_batches_when_the_consumer_lingers(
+    servers: Servers, nc: Client, subjects: Subjects, linger: float
+) -> None:
+    # 60 results over about 1.2 s: without lingering nearly every pull carries one
+    # result; lingering 0.3 s after a short pull makes a handful of batches.
+    batches: list[int] = []
+
+    async def record(items: list[CheckCompleted]) -> None:
+        batches.append(len(items))
+
+    streams = Streams(subjects)
+    broker = create_broker(servers.nats_url, "test")
+    consumer = BatchConsumer(
+        broker,
+        subjects=subjects,
+        subject=subjects.all_results,
+        stream=streams.results,
+        durable=subjects.consumer("trickle"),
+        kind=CheckCompleted,
+        handler=record,
+        linger=linger,
+    )
+    await broker.connect()
+    task = asyncio.create_task(consumer.run())
+    monitor = str(uuid.uuid4())
+    js = nc.jetstream()
+    try:
+        for r in results(monitor, 60):
+            await js.publish(subjects.result(monitor), encode(r))
+            await asyncio.sleep(0.02)
+        await drained(nc, streams.results, subjects.consumer("trickle"))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.stop()
+    assert sum(batches) == 60
+    if linger:
+        assert len(batches) <= 8
+    else:
+        assert len(batches) >= 20

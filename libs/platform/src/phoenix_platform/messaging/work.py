@@ -225,7 +225,8 @@ class BatchConsumer:
     Its own pull loop on nats-py (run it with ``Runtime.background``): FastStream's
     batch subscriber drops what it has fetched when nats-py times out with the
     builtin ``TimeoutError`` it does not catch, and those messages then wait
-    ``ack_wait`` for redelivery.
+    ``ack_wait`` for redelivery. After a pull that was not full it waits ``linger``
+    seconds before the next.
     """
 
     def __init__(
@@ -242,12 +243,13 @@ class BatchConsumer:
         ack_wait: float = 30.0,
         batch_size: int = 500,
         max_wait: float = 1.0,
+        linger: float = 0.0,
     ) -> None:
         self._broker, self._subjects = broker, subjects
         self._subject, self._stream, self._durable = subject, stream, durable
         self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(kind)
         self._handler, self._max_deliver = handler, max_deliver
-        self._batch_size, self._max_wait = batch_size, max_wait
+        self._batch_size, self._max_wait, self._linger = batch_size, max_wait, linger
         self._config = pull_config(durable, ack_wait, max_deliver, batch_size * 4)
 
     async def run(self) -> None:
@@ -262,6 +264,10 @@ class BatchConsumer:
                 except TimeoutError:  # nothing waiting (nats' own TimeoutError is one too)
                     continue
                 await self.consume(messages)
+                if len(messages) < self._batch_size:
+                    # A trickle: let it gather, so a transaction carries many rows
+                    # rather than one (each costs the database as much as a row).
+                    await asyncio.sleep(self._linger)
         finally:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
