@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -114,6 +115,45 @@ def test_a_monitor_goes_up_down_and_recovers_and_the_webhook_says_so(
 
     time.sleep(2)  # nothing more arrives: one alert per change
     assert sink.events() == ["down", "recovered"]
+
+
+def test_a_failed_check_brings_the_retries_sooner_than_the_next_slot(
+    stack: RunningStack, target: Target
+) -> None:
+    # The executor copies a failed check to the scheduler's hint subject; the
+    # scheduler then re-checks after retry_interval (1 s), not the interval (10 s).
+    client = httpx.Client(base_url=stack.base_url, timeout=20)
+    auth = sign_up_and_log_in(client)
+    created = client.post(
+        "/api/v1/monitors",
+        json={
+            "name": "retried",
+            "type": "http",
+            "url": target.url,
+            "interval": 10,
+            "timeout": 0.8,
+            "retry_interval": 1,
+            "failure_threshold": 3,
+        },
+        headers=auth,
+    )
+    assert created.status_code == 201, created.text
+    monitor = created.json()
+    wait_for_status(client, auth, monitor["id"], "up", timeout=20)
+    target.status = 500
+    wait_for_status(client, auth, monitor["id"], "down", timeout=30)
+    deadline = time.monotonic() + 5
+    downs: list[dict[str, Any]] = []
+    while len(downs) < 3 and time.monotonic() < deadline:  # history trails by ~0.25 s
+        downs = client.get(
+            f"/api/v1/monitors/{monitor['id']}/checks",
+            params={"outcome": "down"},
+            headers=auth,
+        ).json()["items"]
+        time.sleep(0.2)
+    assert len(downs) >= 3
+    times = sorted(datetime.fromisoformat(c["checked_at"]).timestamp() for c in downs[:3])
+    assert times[-1] - times[0] < 6, times  # slots alone would put them 20 s apart
 
 
 def test_requests_without_a_session_are_refused(stack: RunningStack) -> None:

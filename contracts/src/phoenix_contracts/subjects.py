@@ -66,6 +66,16 @@ class Subjects(msgspec.Struct, frozen=True):
     def all_results(self) -> str:
         return f"{self.namespace}.res.>"
 
+    def hint(self, monitor_id: str) -> str:
+        """Results the scheduler acts on (a failed check, a heartbeat), copied here
+        after they are stored; core NATS, not stored. The scheduler reads only these
+        instead of every result."""
+        return f"{self.namespace}.hint.{monitor_id}"
+
+    @property
+    def all_hints(self) -> str:
+        return f"{self.namespace}.hint.*"
+
     def notify_job(self, channel_type: str) -> str:
         return f"{self.namespace}.job.notify.{channel_type}"
 

@@ -23,11 +23,14 @@ async def serve(settings: ExecutorSettings) -> None:
     js = runtime.js
 
     async def publish(result: CheckCompleted) -> None:
+        data = encode(result)
         await js.publish(
             runtime.subjects.result(result.monitor_id),
-            encode(result),
+            data,
             headers={"Nats-Msg-Id": result.job_id},
         )
+        if result.outcome == "down":  # the scheduler may check again sooner
+            await runtime.broker.connection.publish(runtime.subjects.hint(result.monitor_id), data)
 
     guard = NetGuard(parse_networks(settings.allow_private_targets))
     checks = CheckContext(guard=guard, engine=Engine(guard=guard))

@@ -48,7 +48,7 @@ async def serve(settings: SchedulerSettings) -> None:
     lease = Lease(kv, f"{socket.gethostname()}:{uuid7()}", settings.lease_ttl, on_change=on_lease)
     follower = MemoryFollower(js, runtime.subjects, scheduler.apply)
 
-    async def on_result(msg: Msg) -> None:
+    async def on_hint(msg: Msg) -> None:
         # The evaluator's consumer parks bad results; here results are only hints.
         with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
             scheduler.on_result(_results.decode(msg.data))
@@ -56,7 +56,9 @@ async def serve(settings: SchedulerSettings) -> None:
     async def schedule() -> None:
         await follower.wait_caught_up()
         scheduler.go_live()
-        await runtime.broker.connection.subscribe(runtime.subjects.all_results, cb=on_result)
+        # Only failed checks and heartbeats, not every result (a third of the
+        # scheduler's CPU went to reading results it then ignored).
+        await runtime.broker.connection.subscribe(runtime.subjects.all_hints, cb=on_hint)
         await scheduler.run()
 
     runtime.background("log-follower", follower.run)

@@ -62,7 +62,9 @@ async def push(
         timings=Timings(total_ms=ping or 0.0),
         error_class=None if status == "up" else "reported",
     )
+    data = encode(result)
     await nats.jetstream().publish(
-        subjects.result(result.monitor_id), encode(result), headers={"Nats-Msg-Id": result.job_id}
+        subjects.result(result.monitor_id), data, headers={"Nats-Msg-Id": result.job_id}
     )
+    await nats.publish(subjects.hint(result.monitor_id), data)  # the scheduler's beat clock
     return Beat(ok=True, monitor_id=result.monitor_id, status=status)
