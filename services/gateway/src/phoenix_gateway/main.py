@@ -153,7 +153,6 @@ async def serve(settings: GatewaySettings) -> None:
     resolver = PrincipalResolver(runtime.broker.connection, runtime.subjects)
     await resolver.listen_for_revocations()
     live = LiveFeed(runtime.broker.connection, runtime.subjects)
-    await live.start()
     app = create_app(
         AppDeps(
             runtime=runtime,

@@ -21,6 +21,7 @@ from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.health import MonitorStatusChanged
 from phoenix_contracts.identity import Principal
@@ -83,14 +84,33 @@ def to_message(
 
 
 class LiveFeed:
+    """Subscribed to events and results only while someone watches: every result
+    delivered to a gateway nobody watches would still cost it a parse."""
+
     def __init__(self, nc: Client, subjects: Subjects) -> None:
         self._nc = nc
         self._subjects = subjects
         self._listeners: dict[str, set[asyncio.Queue[ServerSentEventMessage]]] = defaultdict(set)
+        self._subscriptions: list[Subscription] = []
+        self._lock = asyncio.Lock()
+        self._idle_checks: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> None:
-        await self._nc.subscribe(self._subjects.all_events, cb=self._on_message)
-        await self._nc.subscribe(self._subjects.all_results, cb=self._on_message)
+    async def _watch(self) -> None:
+        async with self._lock:
+            if not self._subscriptions:
+                self._subscriptions = [
+                    await self._nc.subscribe(self._subjects.all_events, cb=self._on_message),
+                    await self._nc.subscribe(self._subjects.all_results, cb=self._on_message),
+                ]
+
+    async def _unwatch_if_idle(self) -> None:
+        async with self._lock:
+            if self._listeners or not self._subscriptions:
+                return
+            subscriptions, self._subscriptions = self._subscriptions, []
+            for subscription in subscriptions:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
 
     async def _on_message(self, msg: Msg) -> None:
         if not any(self._listeners.values()):
@@ -112,6 +132,7 @@ class LiveFeed:
     async def follow(self, organization: str) -> AsyncIterator[ServerSentEventMessage]:
         queue: asyncio.Queue[ServerSentEventMessage] = asyncio.Queue(QUEUE_SIZE)
         self._listeners[organization].add(queue)
+        await self._watch()
         try:
             yield ServerSentEventMessage(data=None, comment="connected")
             while True:
@@ -123,6 +144,11 @@ class LiveFeed:
             self._listeners[organization].discard(queue)
             if not self._listeners[organization]:
                 del self._listeners[organization]
+            if not self._listeners:
+                # A task, not an await: a closing generator may not get to await.
+                check = asyncio.create_task(self._unwatch_if_idle())
+                self._idle_checks.add(check)
+                check.add_done_callback(self._idle_checks.discard)
 
 
 @get(
