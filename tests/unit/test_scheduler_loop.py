@@ -144,7 +144,7 @@ class Harness:
     def __init__(self) -> None:
         self.clock = FakeClock(T0)
         self.jobs: list[CheckJob] = []
-        self.scheduler = Scheduler(self._publish, clock=self.clock)
+        self.scheduler = Scheduler(self._publish, clock=self.clock, tick=0)
         self.failures = 0
 
     async def _publish(self, job: CheckJob) -> None:
@@ -456,7 +456,7 @@ async def test_a_follower_keeps_time_but_publishes_nothing() -> None:
 
     clock = FakeClock(T0)
     leader = {"now": False}
-    scheduler = Scheduler(publish, clock=clock, is_leader=lambda: leader["now"])
+    scheduler = Scheduler(publish, clock=clock, is_leader=lambda: leader["now"], tick=0)
     scheduler.go_live()
     scheduler.apply(created(), 1)
     task = asyncio.create_task(scheduler.run())
@@ -470,6 +470,29 @@ async def test_a_follower_keeps_time_but_publishes_nothing() -> None:
         await asyncio.sleep(0)
     task.cancel()
     assert [job.due_at.timestamp() for job in jobs] == [slot_after(T0)]
+
+
+async def test_jobs_falling_due_within_a_tick_go_out_together() -> None:
+    # Real time: five monitors created 10 ms apart. The first fires at once; the
+    # loop then waits its 100 ms tick, and the other four go out in one round.
+    sent: list[float] = []
+
+    async def publish(job: CheckJob) -> None:
+        sent.append(asyncio.get_running_loop().time())
+
+    scheduler = Scheduler(publish, tick=0.1)
+    scheduler.go_live()
+    task = asyncio.create_task(scheduler.run())
+    try:
+        for n in range(5):
+            scheduler.apply(created(f"m{n}"), n)
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+    finally:
+        task.cancel()
+    assert len(sent) == 5
+    assert sent[1] - sent[0] >= 0.09  # held back by the tick
+    assert sent[-1] - sent[1] < 0.01  # then all together
 
 
 # --- metrics ------------------------------------------------------------------------------
