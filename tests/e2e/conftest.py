@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.peers import Target, WebhookSink
-from tests.e2e.stack import RunningStack, start_stack
+from tests.e2e.stack import RunningStack, stack_env, start_stack
 from tests.infra import (
     Servers,
     create_database,
@@ -47,13 +47,7 @@ def stack(
     namespace, database_url = module_namespace
     workdir = tmp_path_factory.mktemp("stack")
     env = {
-        "PHOENIX_NATS_URL": servers.nats_url,
-        "PHOENIX_DATABASE_URL": database_url,
-        "PHOENIX_REDIS_URL": servers.redis_url,
-        "PHOENIX_NAMESPACE": namespace,
-        "PHOENIX_MIN_INTERVAL": "1",
-        "PHOENIX_ALLOW_PRIVATE_TARGETS": "127.0.0.0/8",
-        "PHOENIX_SIGNUP_MODE": "open",
+        **stack_env(servers.nats_url, database_url, servers.redis_url, namespace),
         **stack_settings,
     }
     running = start_stack(env, workdir / "stack.log", workdir)

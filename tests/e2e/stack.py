@@ -14,6 +14,20 @@ import httpx
 import psutil
 
 
+def stack_env(nats_url: str, database_url: str, redis_url: str, namespace: str) -> dict[str, str]:
+    """The settings every e2e stack shares: this session's servers and namespace,
+    checks down to 1 s, loopback targets allowed, open signup."""
+    return {
+        "PHOENIX_NATS_URL": nats_url,
+        "PHOENIX_DATABASE_URL": database_url,
+        "PHOENIX_REDIS_URL": redis_url,
+        "PHOENIX_NAMESPACE": namespace,
+        "PHOENIX_MIN_INTERVAL": "1",
+        "PHOENIX_ALLOW_PRIVATE_TARGETS": "127.0.0.0/8",
+        "PHOENIX_SIGNUP_MODE": "open",
+    }
+
+
 @dataclass
 class RunningStack:
     process: subprocess.Popen[bytes]

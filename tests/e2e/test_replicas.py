@@ -36,7 +36,7 @@ from phoenix_contracts.subjects import RESULT_PARTITIONS, Subjects
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.peers import Target, WebhookSink
-from tests.e2e.stack import free_port
+from tests.e2e.stack import free_port, stack_env
 from tests.e2e.test_monitoring_flow import alert_to_webhook, sign_up_and_log_in, wait_for_status
 from tests.infra import Servers
 
@@ -138,13 +138,7 @@ def stack(servers: Servers, module_namespace: tuple[str, str], tmp_path: Path) -
     namespace, database_url = module_namespace
     stack = Stack(
         {
-            "PHOENIX_NATS_URL": servers.nats_url,
-            "PHOENIX_DATABASE_URL": database_url,
-            "PHOENIX_REDIS_URL": servers.redis_url,
-            "PHOENIX_NAMESPACE": namespace,
-            "PHOENIX_MIN_INTERVAL": "1",
-            "PHOENIX_ALLOW_PRIVATE_TARGETS": "127.0.0.0/8",
-            "PHOENIX_SIGNUP_MODE": "open",
+            **stack_env(servers.nats_url, database_url, servers.redis_url, namespace),
             "PHOENIX_COOKIE_SECURE": "false",
             "PHOENIX_LEASE_TTL": "3",
             "PHOENIX_LOG_FORMAT": "console",
