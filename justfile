@@ -46,6 +46,10 @@ bench *args:
 bench-executor *args:
     uv run python -m phoenix_bench.executor {{args}}
 
+# The executor process alone: CPU per job, queue to stored result; e.g. just bench-executor-service --scheme https
+bench-executor-service *args:
+    uv run python -m phoenix_bench.executor_service {{args}}
+
 # History read path: 10,000 monitors x 90 days of rollups, p50/p95 per API query
 bench-history *args:
     uv run python -m phoenix_bench.history {{args}}
