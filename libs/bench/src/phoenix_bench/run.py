@@ -242,10 +242,19 @@ async def ramp(options: Options, directory: Path, step: int) -> Recording:
             )
             if last.lateness_p99 > 1.0:
                 break
-        good = [s for s in steps if s.lateness_p99 <= 1.0] or steps[:1]
-        recording = await b.record(started, good[-1].window_start, good[-1].window_end)
+        chosen = sustained_step(steps)
+        recording = await b.record(started, chosen.window_start, chosen.window_end)
     recording.ramp = steps
+    # The figures are the chosen window's: only the monitors that existed then
+    # (steps add them in order), or the later steps' would count as missed slots.
+    recording.monitors = recording.monitors[: chosen.monitors]
     return recording
+
+
+def sustained_step(steps: list[RampStep]) -> RampStep:
+    """The last step whose lateness p99 stayed within 1 s (the first, if none did)."""
+    good = [s for s in steps if s.lateness_p99 <= 1.0] or steps[:1]
+    return good[-1]
 
 
 def _nearest_rank(ordered: list[float], q: float) -> float:
