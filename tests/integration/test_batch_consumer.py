@@ -6,8 +6,10 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 from phoenix_contracts.checks import CheckCompleted, Timings
@@ -59,6 +61,24 @@ def results(monitor_id: str, count: int) -> list[CheckCompleted]:
     ]
 
 
+def results_consumer(
+    servers: Servers, subjects: Subjects, durable: str, handler: Any, **options: Any
+) -> tuple[NatsBroker, BatchConsumer]:
+    """A batch consumer of every result, on a broker of its own (not yet connected)."""
+    broker = create_broker(servers.nats_url, "test")
+    consumer = BatchConsumer(
+        broker,
+        subjects=subjects,
+        subject=subjects.all_results,
+        stream=Streams(subjects).results,
+        durable=subjects.consumer(durable),
+        kind=CheckCompleted,
+        handler=handler,
+        **options,
+    )
+    return broker, consumer
+
+
 async def drained(nc: Client, stream: str, durable: str, timeout: float = 15.0) -> None:
     js = nc.jetstream()
     async with asyncio.timeout(timeout):
@@ -97,16 +117,7 @@ async def test_results_published_twice_count_once_in_the_rollups(
         await history.record_many(items)
 
     streams = Streams(subjects)
-    broker = create_broker(servers.nats_url, "test")
-    consumer = BatchConsumer(
-        broker,
-        subjects=subjects,
-        subject=subjects.all_results,
-        stream=streams.results,
-        durable=subjects.consumer("history"),
-        kind=CheckCompleted,
-        handler=record,
-    )
+    broker, consumer = results_consumer(servers, subjects, "history", record)
     monitor = str(uuid.uuid4())
     sent = results(monitor, 200)
     js = nc.jetstream()
@@ -144,17 +155,7 @@ async def test_a_failing_message_is_parked_without_taking_its_batch_with_it(
         handled.extend(i.job_id for i in items)
 
     streams = Streams(subjects)
-    broker = create_broker(servers.nats_url, "test")
-    consumer = BatchConsumer(
-        broker,
-        subjects=subjects,
-        subject=subjects.all_results,
-        stream=streams.results,
-        durable=subjects.consumer("history"),
-        kind=CheckCompleted,
-        handler=handler,
-        max_deliver=2,
-    )
+    broker, consumer = results_consumer(servers, subjects, "history", handler, max_deliver=2)
     monitor = str(uuid.uuid4())
     good = results(monitor, 10)
     poison = CheckCompleted(**{**{f: getattr(good[0], f) for f in good[0].__struct_fields__},
@@ -198,17 +199,7 @@ async def test_a_trickle_gathers_into_few_batches_when_the_consumer_lingers(
         batches.append(len(items))
 
     streams = Streams(subjects)
-    broker = create_broker(servers.nats_url, "test")
-    consumer = BatchConsumer(
-        broker,
-        subjects=subjects,
-        subject=subjects.all_results,
-        stream=streams.results,
-        durable=subjects.consumer("trickle"),
-        kind=CheckCompleted,
-        handler=record,
-        linger=linger,
-    )
+    broker, consumer = results_consumer(servers, subjects, "trickle", record, linger=linger)
     await broker.connect()
     task = asyncio.create_task(consumer.run())
     monitor = str(uuid.uuid4())
