@@ -103,7 +103,7 @@ def report(
             f"  openssl s_time: {s_time['per_second']:.0f} handshakes/s wall (sequential), "
             f"{s_time['per_user_cpu_second']:.0f} per user CPU-second"
         )
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"executor-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(
         json.dumps(
