@@ -13,7 +13,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -33,6 +33,14 @@ if TYPE_CHECKING:  # imported lazily: services without a database start faster
 
 log = get_logger(__name__)
 S = TypeVar("S", bound=BaseSettings)
+
+
+class Consumer(Protocol):
+    """A pull loop of its own (``WorkConsumer``): ``run`` until ``stop``."""
+
+    async def run(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class Runtime:
@@ -91,6 +99,12 @@ class Runtime:
     def background(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``factory()`` until stop; restart it with backoff if it crashes."""
         self._tasks.append(asyncio.create_task(self._supervise(name, factory), name=name))
+
+    def consume(self, name: str, consumer: Consumer) -> None:
+        """Run ``consumer`` in the background; at the start of a stop it finishes what
+        it holds and hands back the rest, before the connection drains."""
+        self.background(name, consumer.run)
+        self.on_stopping(consumer.stop)
 
     async def connect(self) -> None:
         """Connect to NATS and make sure the streams exist (idempotent)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_platform.logging import configure
-from phoenix_platform.messaging.codec import encode
+from phoenix_platform.messaging.results import publish_result
 from phoenix_platform.messaging.work import WorkConsumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
@@ -23,14 +23,10 @@ async def serve(settings: ExecutorSettings) -> None:
     js = runtime.js
 
     async def publish(result: CheckCompleted) -> None:
-        data = encode(result)
-        await js.publish(
-            runtime.subjects.result(result.monitor_id),
-            data,
-            headers={"Nats-Msg-Id": result.job_id},
+        # A failed check is a hint: the scheduler may check again sooner (retry_interval).
+        await publish_result(
+            js, runtime.broker.connection, runtime.subjects, result, hint=result.outcome == "down"
         )
-        if result.outcome == "down":  # the scheduler may check again sooner
-            await runtime.broker.connection.publish(runtime.subjects.hint(result.monitor_id), data)
 
     guard = NetGuard(parse_networks(settings.allow_private_targets))
     checks = CheckContext(guard=guard, engine=Engine(guard=guard))
@@ -48,8 +44,7 @@ async def serve(settings: ExecutorSettings) -> None:
         batch_size=min(settings.concurrency, 256),
         max_workers=settings.concurrency,
     )
-    runtime.background("check-jobs", jobs.run)
-    runtime.on_stopping(jobs.stop)  # checks in hand finish and publish their results
+    runtime.consume("check-jobs", jobs)  # on stop, checks in hand finish and publish results
     await runtime.serve()
 
 

@@ -76,8 +76,7 @@ async def serve(settings: NotifierSettings) -> None:
         on_give_up=lambda job, error: gave_up(job, error, deps),
         drain_timeout=settings.send_timeout + 5,
     )
-    runtime.background("deliveries", deliveries.run)
-    runtime.on_stopping(deliveries.stop)  # sends in hand finish and are recorded
+    runtime.consume("deliveries", deliveries)  # on stop, sends in hand finish and are recorded
     responder(
         runtime.broker,
         runtime.subjects.command("channel", TestChannel.verb),

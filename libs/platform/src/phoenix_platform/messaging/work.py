@@ -76,8 +76,8 @@ class WorkConsumer:
     runs before a decoded message is dead-lettered (permanent error or last
     delivery), to record the failure where users see it.
 
-    Its own pull loop on nats-py: run :meth:`run` with ``Runtime.background`` and
-    :meth:`stop` with ``Runtime.on_stopping``. It pulls only as many messages as it
+    Its own pull loop on nats-py, started with ``Runtime.consume`` (which runs
+    :meth:`stop` at the start of a stop). It pulls only as many messages as it
     has free workers, so nothing waits in a local buffer while other replicas
     idle, and a job is not aged by a queue of ours. (FastStream's subscriber
     cost about 1.4 ms of CPU per message: dependency injection that hops to a

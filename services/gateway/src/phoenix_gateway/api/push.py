@@ -19,7 +19,7 @@ from phoenix_contracts.checks import CheckCompleted, Timings
 from phoenix_contracts.monitors import MonitorSpec
 from phoenix_contracts.subjects import Subjects
 from phoenix_platform.ids import uuid7
-from phoenix_platform.messaging.codec import encode
+from phoenix_platform.messaging.results import publish_result
 
 from phoenix_gateway.api.problems import Problem
 from phoenix_gateway.readmodel.queries import ReadModel
@@ -62,9 +62,6 @@ async def push(
         timings=Timings(total_ms=ping or 0.0),
         error_class=None if status == "up" else "reported",
     )
-    data = encode(result)
-    await nats.jetstream().publish(
-        subjects.result(result.monitor_id), data, headers={"Nats-Msg-Id": result.job_id}
-    )
-    await nats.publish(subjects.hint(result.monitor_id), data)  # the scheduler's beat clock
+    # Every beat is a hint: it sets the scheduler's clock for the next expected beat.
+    await publish_result(nats.jetstream(), nats, subjects, result, hint=True)
     return Beat(ok=True, monitor_id=result.monitor_id, status=status)
