@@ -202,6 +202,8 @@ def test_status_change_and_notification_latency() -> None:
         StatusChange("m2", "down", "up", checked=120.0, stored=120.125),  # never announced
         StatusChange("m1", "up", "down", checked=150.0, stored=150.5),
         StatusChange("m1", "down", "up", checked=160.0, stored=160.25),
+        # While flapping the notifier sends one flapping notice, not this down.
+        StatusChange("m6", "down", "up", checked=170.0, stored=170.25, flapping=True),
     ]
     notifications = [
         Notification("m1", "down", received=110.75, occurred=110.25),
@@ -212,12 +214,13 @@ def test_status_change_and_notification_latency() -> None:
         Notification("m5", "down", received=91.0, occurred=90.5),  # warm-up
     ]
     figures = analyse(recording(status_changes=changes, notifications=notifications))
-    assert figures.status_change_ms == Distribution(count=5, p50=250.0, p99=500.0, max=500.0)
+    assert figures.status_change_ms == Distribution(count=6, p50=250.0, p99=500.0, max=500.0)
     n = figures.notifications
     assert n.down_ms == Distribution(count=3, p50=750.0, p99=1000.0, max=1000.0)
     assert (n.received, n.matched, n.without_change) == (5, 4, 1)
     assert n.repeated == 1
     assert n.changes_without_notification == 1
+    assert n.suppressed_flapping == 1
 
 
 def test_projection_lag_behind_and_caught_up() -> None:

@@ -111,6 +111,7 @@ class Notifications(msgspec.Struct, frozen=True):
     matched: int
     without_change: int  # received in the window, no change before it
     changes_without_notification: int  # alertable changes stored in the window, never announced
+    suppressed_flapping: int  # changes in the window that would alert, but the monitor flapped
     repeated: int  # notifications beyond the first for one change
 
 
@@ -385,7 +386,10 @@ def slots(recording: Recording) -> Slots:
 
 
 def alert_of(change: StatusChange) -> str | None:
-    """The notification a change calls for (the notifier's rule, flapping aside)."""
+    """The notification a change calls for: the notifier's ``alert_event_of`` for a
+    status change (a change while flapping is no news on its own)."""
+    if change.flapping:
+        return None
     if change.status == "down":
         return "down"
     if change.previous == "down" and change.status in ("up", "degraded"):
@@ -429,12 +433,20 @@ def notifications(recording: Recording) -> Notifications:
         for c in listed
         if start <= c.stored < end and announced[id(c)] == 0
     )
+    suppressed = sum(
+        1
+        for c in recording.status_changes
+        if c.flapping
+        and start <= c.stored < end
+        and alert_of(msgspec.structs.replace(c, flapping=False)) is not None
+    )
     return Notifications(
         down_ms=distribution(down_ms),
         received=received,
         matched=matched,
         without_change=without_change,
         changes_without_notification=never,
+        suppressed_flapping=suppressed,
         repeated=sum(n - 1 for n in announced.values()),
     )
 

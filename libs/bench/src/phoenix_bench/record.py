@@ -38,6 +38,9 @@ class StatusChange(msgspec.Struct, frozen=True):
     previous: str
     checked: float  # finished time of the result that decided it
     stored: float  # the stream's timestamp of the event
+    # Decided while the monitor flapped: recorded, not alerted (one flapping notice
+    # stands for such changes, and the bench's webhook rules do not ask for it).
+    flapping: bool = False
 
 
 class Notification(msgspec.Struct, frozen=True):

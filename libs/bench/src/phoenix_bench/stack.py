@@ -345,6 +345,7 @@ async def read_back(
                         event.previous,
                         event.checked_at.timestamp(),
                         msg.metadata.timestamp.timestamp(),
+                        event.flapping,
                     )
                 )
         info = await js.stream_info(subjects.stream("RESULTS"))

@@ -117,7 +117,9 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
         f"max {_number(n.down_ms.max, 'ms')} over {n.down_ms.count:,}; "
         f"{n.received:,} notifications received, {n.matched:,} matched, "
         f"{n.without_change:,} without a change, {n.repeated:,} repeated, "
-        f"{n.changes_without_notification:,} alertable changes never announced.",
+        f"{n.changes_without_notification:,} alertable changes never announced, "
+        f"{n.suppressed_flapping:,} not alerted because the monitor was flapping "
+        "(one flapping notice stands for them; the bench's rules do not ask for it).",
         f"- Percentiles: {figures.percentile_method}.",
         "",
         "## Projection lag",
