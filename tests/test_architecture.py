@@ -62,3 +62,22 @@ def test_libraries_never_import_a_service() -> None:
         if lib.name == "bench":
             continue  # benchmarks drive a service's parts directly to measure them
         assert imported_modules(lib / "src") & services == set(), lib.name
+
+
+LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
+
+
+def test_no_log_call_passes_event_as_a_keyword() -> None:
+    # structlog takes the event name as its first parameter, ``event``: a keyword of
+    # that name raises TypeError when the line runs, after whatever it reports on.
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for top in ("services", "libs", "contracts")
+        for path in (ROOT / top).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in LOG_METHODS
+        and any(keyword.arg == "event" for keyword in node.keywords)
+    ]
+    assert offenders == []

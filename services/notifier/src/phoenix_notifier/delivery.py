@@ -99,7 +99,7 @@ async def deliver(job: NotificationJob, deps: DeliveryDeps) -> None:
         "notification.sent",
         key=job.key,
         channel_id=job.channel_id,
-        event=job.event,
+        alert=job.event,
         attempts=claim.attempts,
     )
 

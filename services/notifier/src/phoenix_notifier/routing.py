@@ -137,7 +137,7 @@ class RoutingProjection:
         if kind is None:
             return
         if datetime.now(UTC) - change.occurred_at > self._max_age:
-            log.warning("alert.too_old_to_send", monitor_id=change.monitor_id, event=kind)
+            log.warning("alert.too_old_to_send", monitor_id=change.monitor_id, alert=kind)
             return
         monitor = (
             await conn.execute(
