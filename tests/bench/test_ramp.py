@@ -1,9 +1,11 @@
-"""Which step of a ramp is reported: the last one that kept lateness p99 within 1 s."""
+"""Which step of a ramp is reported (the last one that kept lateness p99 within 1 s),
+and when a run's backlog counts as drained before its window opens."""
 
 from __future__ import annotations
 
 from phoenix_bench.record import RampStep
-from phoenix_bench.run import sustained_step
+from phoenix_bench.run import Settling, sustained_step
+from phoenix_bench.summary import settled_text
 
 
 def step(monitors: int, p99: float) -> RampStep:
@@ -17,3 +19,26 @@ def test_the_last_step_within_a_second_is_the_sustained_one() -> None:
 
 def test_when_no_step_kept_up_the_first_is_reported() -> None:
     assert sustained_step([step(2000, 2.0), step(4000, 9.0)]).monitors == 2000
+
+
+def test_the_backlog_has_drained_once_it_stayed_small_for_the_hold() -> None:
+    settling = Settling(allowed=333, hold=10.0)
+    seen = [
+        settling.observe(at, backlog)
+        for at, backlog in [
+            (0.0, 9000),
+            (1.0, 300),
+            (6.0, 120),
+            (10.0, 400),  # back above: start again
+            (11.0, 50),
+            (20.0, 60),
+            (21.0, 40),
+        ]
+    ]
+    assert seen == [False, False, False, False, False, False, True]
+
+
+def test_the_report_says_whether_the_backlog_drained() -> None:
+    assert "did not drain" in settled_text(None)
+    assert "42 s" in settled_text(42.4)
+    assert "No wait" in settled_text(0.0)

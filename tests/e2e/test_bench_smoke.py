@@ -84,6 +84,9 @@ def test_a_small_run_measures_every_figure_and_writes_its_report(
             if recording.window_start <= r.started < recording.window_end
         ]
         assert len(in_window) > 1000
+        # 40 checks/s keep up at once: the wait for the backlog ends after its hold.
+        assert recording.settle_seconds is not None
+        assert 10.0 <= recording.settle_seconds < 120.0
         # Every check the stack ran and stored reached the farm while it ran: the
         # farm's request times and the stored results tell the same story.
         target_of = {m.monitor_id: m.target for m in recording.monitors}

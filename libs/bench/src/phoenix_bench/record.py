@@ -102,6 +102,7 @@ class RampStep(msgspec.Struct, frozen=True):
     lateness_p99: float
     window_start: float
     window_end: float
+    settle_seconds: float | None = 0.0  # as Recording's
 
 
 class Recording(msgspec.Struct):
@@ -125,3 +126,6 @@ class Recording(msgspec.Struct):
     machine: dict[str, str] = msgspec.field(default_factory=dict)
     namespace: str = ""  # the run's own subjects, streams and buckets on NATS
     ramp: list[RampStep] = msgspec.field(default_factory=list)  # --ramp only
+    # Waited after the warm-up until the job backlog drained (see run.settle);
+    # None: it did not drain within --settle seconds, so the window holds a backlog.
+    settle_seconds: float | None = 0.0

@@ -31,6 +31,7 @@ import httpx
 import msgspec
 import nats
 import psutil
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from phoenix_contracts.subjects import Subjects
 
@@ -62,8 +63,15 @@ class Options:
     hang_share: float = 0.005
     hang_seconds: float = 15.0
     compare_seconds: float = 5.0  # 0: no executor comparison
+    # After the warm-up, wait up to this long for the job backlog to drain (0: don't).
+    settle: float = 600.0
     out: Path = field(default_factory=lambda: Path("bench") / "results")
     seed: int = 0
+
+    @property
+    def check_timeout(self) -> float:
+        """The monitors' timeout: ``timeout``, within 80 % of the interval."""
+        return min(self.timeout, self.interval * 0.8)
 
 
 @dataclass
@@ -176,7 +184,7 @@ async def create_monitors(
                         "type": "http",
                         "url": url,
                         "interval": options.interval,
-                        "timeout": min(options.timeout, options.interval * 0.8),
+                        "timeout": options.check_timeout,
                         "failure_threshold": options.failure_threshold,
                         "recovery_threshold": options.recovery_threshold,
                     },
@@ -302,6 +310,13 @@ def stale_jobs(exposition: str) -> int:
         for line in exposition.splitlines()
         if line.startswith("phoenix_checks_total{") and 'outcome="stale"' in line
     )
+
+
+async def job_backlog(js: JetStreamContext, subjects: Subjects) -> int:
+    """Check jobs due and not yet done: the CHECKS stream is a work queue, a job
+    leaves it when an executor acks it (after its result is stored)."""
+    info = await js.stream_info(subjects.stream("CHECKS"))
+    return int(info.state.messages)
 
 
 async def read_back(

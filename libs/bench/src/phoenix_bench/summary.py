@@ -72,7 +72,7 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
         f"Window {_when(figures.window_start)} to {_when(figures.window_end)} "
         f"({t.window_seconds:.0f} s after a {figures.window_start - recording.started:.0f} s "
         f"warm-up), {t.monitors:,} monitors planned at {t.planned_per_second:,.1f} checks/s, "
-        f"failure threshold {figures.failure_threshold}.",
+        f"failure threshold {figures.failure_threshold}. {settled_text(recording.settle_seconds)}",
         "",
         f"**{len(rows) - failed - unmeasured} of {len(rows)} targets met, {failed} missed, "
         f"{unmeasured} not measured.**",
@@ -215,10 +215,20 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
     if recording.ramp:
         lines += ["", "## Ramp", ""]
         lines += _table(
-            ["monitors", "offered checks/s", "achieved checks/s", "lateness p50", "p99"],
+            [
+                "monitors",
+                "backlog drained after",
+                "offered checks/s",
+                "achieved checks/s",
+                "lateness p50",
+                "p99",
+            ],
             [
                 [
                     str(step.monitors),
+                    "not drained"
+                    if step.settle_seconds is None
+                    else _number(step.settle_seconds, "s"),
                     _number(step.offered, "checks/s", show_unit=False),
                     _number(step.achieved, "checks/s", show_unit=False),
                     _number(step.lateness_p50 * 1000, "ms"),
@@ -256,6 +266,18 @@ def markdown(recording: Recording, figures: Figures, title: str) -> str:
 
 
 FAULT_ROWS = 20
+
+
+def settled_text(seconds: float | None) -> str:
+    """What the wait after the warm-up found (the warm-up above includes it)."""
+    if seconds is None:
+        return (
+            "The job backlog left by creating the monitors did not drain within the"
+            " settle limit: the window measures a stack that did not keep up."
+        )
+    if seconds == 0:
+        return "No wait for the job backlog to drain."
+    return f"Of that warm-up, {seconds:.0f} s went on waiting for the job backlog to drain."
 
 
 def ramp_sustainable(recording: Recording) -> float:
