@@ -4,7 +4,8 @@ and when a run's backlog counts as drained before its window opens."""
 from __future__ import annotations
 
 from phoenix_bench.record import RampStep
-from phoenix_bench.run import Settling, sustained_step
+from phoenix_bench.run import Settling, sustained_step, title_of
+from phoenix_bench.stack import Options
 from phoenix_bench.summary import settled_text
 
 
@@ -42,3 +43,12 @@ def test_the_report_says_whether_the_backlog_drained() -> None:
     assert "did not drain" in settled_text(None)
     assert "42 s" in settled_text(42.4)
     assert "No wait" in settled_text(0.0)
+
+
+def test_a_ramp_report_is_titled_by_its_step_not_by_monitors() -> None:
+    assert title_of(Options(monitors=10_000, interval=30)) == (
+        "10,000 monitors every 30 s (333 checks/s)"
+    )
+    assert title_of(Options(monitors=10_000, interval=30), 4000) == (
+        "Ramp: 4,000 more monitors a step, each checked every 30 s"
+    )

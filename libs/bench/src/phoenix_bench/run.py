@@ -110,7 +110,12 @@ def run_from(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     figures = analyse(recording)
-    paths = write_report(directory, recording, figures, title=_title(options))
+    paths = write_report(
+        directory,
+        recording,
+        figures,
+        title=title_of(options, args.ramp_step if args.ramp else None),
+    )
     print(paths["summary"].read_text(), file=sys.stdout)
     print(f"phoenix bench: report in {directory}", file=sys.stderr)
     return 0
@@ -354,9 +359,13 @@ def compare(seconds: float) -> dict[str, dict[str, float]]:
     }
 
 
-def _title(options: Options) -> str:
+def title_of(options: Options, ramp_step: int | None = None) -> str:
+    if ramp_step is not None:  # --monitors does not apply: steps add monitors
+        return (
+            f"Ramp: {ramp_step:,} more monitors a step, each checked every {options.interval:g} s"
+        )
     rate = options.monitors / options.interval
-    return f"{options.monitors} monitors every {options.interval:g} s ({rate:.0f} checks/s)"
+    return f"{options.monitors:,} monitors every {options.interval:g} s ({rate:.0f} checks/s)"
 
 
 def _say(text: str) -> None:
