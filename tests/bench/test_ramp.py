@@ -1,11 +1,15 @@
-"""Which step of a ramp is reported (the last one that kept lateness p99 within 1 s),
-and when a run's backlog counts as drained before its window opens."""
+"""A run's bookkeeping: which ramp step is reported (the last one that kept lateness
+p99 within 1 s), when the backlog counts as drained, the title, the commit."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
 from phoenix_bench.record import RampStep
 from phoenix_bench.run import Settling, sustained_step, title_of
-from phoenix_bench.stack import Options
+from phoenix_bench.stack import Options, machine
 from phoenix_bench.summary import settled_text
 
 
@@ -52,3 +56,22 @@ def test_a_ramp_report_is_titled_by_its_step_not_by_monitors() -> None:
     assert title_of(Options(monitors=10_000, interval=30), 4000) == (
         "Ramp: 4,000 more monitors a step, each checked every 30 s"
     )
+
+
+def test_a_run_names_the_commit_it_ran_and_whether_it_had_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=tmp_path, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("one")
+    git("add", "a.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one")
+    monkeypatch.chdir(tmp_path)
+    head = git("rev-parse", "--short=7", "HEAD")
+    assert machine()["commit"] == head
+    (tmp_path / "a.txt").write_text("two")
+    assert machine()["commit"] == f"{head}-dirty"

@@ -130,6 +130,7 @@ class Bench:
     sink: Any
     stack: DevStack
     sampler: Sampler
+    machine: dict[str, str]
     monitors: list[MonitorPlan] = field(default_factory=list)
     auth: dict[str, str] = field(default_factory=dict)
 
@@ -169,7 +170,7 @@ class Bench:
             timeout=self.options.check_timeout,
             faults=faults,
             storage=storage,
-            machine=machine(),
+            machine=self.machine,
             namespace=self.stack.namespace,
         )
 
@@ -191,6 +192,7 @@ async def bench(options: Options, directory: Path) -> AsyncIterator[Bench]:
         seed=options.seed,
     )
     sink = start_sink()
+    ran = machine()
     stack: DevStack | None = None
     sampling: asyncio.Task[None] | None = None
     try:
@@ -199,7 +201,7 @@ async def bench(options: Options, directory: Path) -> AsyncIterator[Bench]:
             stack.services, {**server_pids(stack.process.pid), "farm": farm.process.pid}
         )
         sampling = asyncio.create_task(sampler.run())
-        yield Bench(options, farm, sink, stack, sampler)
+        yield Bench(options, farm, sink, stack, sampler, ran)
     finally:
         if sampling is not None:
             sampling.cancel()

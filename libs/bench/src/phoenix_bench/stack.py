@@ -436,10 +436,15 @@ async def _table_size(database_url: str) -> tuple[int, int]:
 
 
 def machine() -> dict[str, str]:
+    """What ran where. Taken when the stack starts: the code it runs is the checkout's
+    at that moment, whatever is committed while it runs."""
     commit = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+            ["git", "describe", "--always", "--dirty", "--abbrev=7", "--exclude=*"],
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout.strip()
     cpu = ""
     with contextlib.suppress(OSError):
