@@ -13,13 +13,19 @@ running dev stack on the same servers is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 LOCAL = {
     "nats": ("PHOENIX_NATS_URL", 4222, "nats://127.0.0.1:4222"),
@@ -130,3 +136,19 @@ async def delete_streams(nats_url: str, namespace: str) -> None:
                 await js.delete_stream(name.config.name)
     finally:
         await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def migrated(database_url: str, schema: str, package: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new ``schema`` with ``package``'s migrations applied; dropped after."""
+    from phoenix_platform.database import create_engine, migrate
+    from sqlalchemy import text
+
+    engine = create_engine(database_url, schema)
+    await migrate(engine, schema, package)
+    try:
+        yield engine
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"drop schema {schema} cascade"))
+        await engine.dispose()

@@ -16,7 +16,6 @@ from phoenix_contracts.checks import CheckCompleted, Timings
 from phoenix_contracts.subjects import Subjects
 from phoenix_gateway.readmodel.history import History, history_partitions
 from phoenix_gateway.readmodel.partitions import PartitionManager
-from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.codec import encode
 from phoenix_platform.messaging.streams import Streams
@@ -25,7 +24,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.infra import Servers
+from tests.infra import Servers, migrated
 from tests.integration.test_dead_letters import parked
 
 pytestmark = pytest.mark.integration
@@ -33,13 +32,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def engine(database_url: str, fresh_namespace: str) -> AsyncIterator[AsyncEngine]:
-    schema = f"b_{fresh_namespace}"
-    engine = create_engine(database_url, schema)
-    await migrate(engine, schema, "phoenix_gateway.migrations")
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text(f"drop schema {schema} cascade"))
-    await engine.dispose()
+    async with migrated(
+        database_url, f"b_{fresh_namespace}", "phoenix_gateway.migrations"
+    ) as engine:
+        yield engine
 
 
 def results(monitor_id: str, count: int) -> list[CheckCompleted]:

@@ -19,19 +19,18 @@ from phoenix_platform.ids import uuid7
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.infra import migrated
+
 pytestmark = pytest.mark.integration
 ORG = str(uuid.uuid4())
 
 
 @pytest.fixture
 async def engine(database_url: str, fresh_namespace: str) -> AsyncIterator[AsyncEngine]:
-    schema = f"h_{fresh_namespace}"
-    engine = create_engine(database_url, schema)
-    await migrate(engine, schema, "phoenix_gateway.migrations")
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text(f"drop schema {schema} cascade"))
-    await engine.dispose()
+    async with migrated(
+        database_url, f"h_{fresh_namespace}", "phoenix_gateway.migrations"
+    ) as engine:
+        yield engine
 
 
 @pytest.fixture

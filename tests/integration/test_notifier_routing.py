@@ -13,23 +13,21 @@ from phoenix_contracts.notifications import NotificationJob
 from phoenix_contracts.subjects import Subjects
 from phoenix_notifier.journal import Journal
 from phoenix_notifier.routing import RoutingProjection
-from phoenix_platform.database import create_engine, migrate
 from phoenix_platform.messaging.eventstore import EventStore
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.infra import migrated
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def engine(database_url: str, fresh_namespace: str) -> AsyncIterator[AsyncEngine]:
-    schema = f"n_{fresh_namespace}"
-    engine = create_engine(database_url, schema)
-    await migrate(engine, schema, "phoenix_notifier.migrations")
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text(f"drop schema {schema} cascade"))
-    await engine.dispose()
+    async with migrated(
+        database_url, f"n_{fresh_namespace}", "phoenix_notifier.migrations"
+    ) as engine:
+        yield engine
 
 
 async def test_a_change_too_old_to_alert_is_applied_and_sends_nothing(
