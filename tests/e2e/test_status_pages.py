@@ -183,6 +183,14 @@ def test_the_public_page_shows_the_worst_status_and_follows_changes_within_a_sec
         assert created.status_code == 201, created.text
         wait_for_status(client, auth, steady_id, "up", timeout=20)
         wait_for_status(client, auth, flaky_id, "up", timeout=20)
+        # The status comes from the event log, the uptime from the check history,
+        # which the history writer stores in batches a moment later. The page is
+        # cached, so it is opened only once the history has the check.
+        checks = f"/api/v1/monitors/{steady_id}/checks"
+        deadline = time.monotonic() + 5
+        while not client.get(checks, headers=auth).json()["items"]:
+            assert time.monotonic() < deadline, "the check never reached the history"
+            time.sleep(0.05)
         public = anonymous(stack)
         url = f"/api/v1/public/status-pages/{name}"
         view = public.get(url)
