@@ -388,8 +388,11 @@ def slots(recording: Recording) -> Slots:
 def alert_of(change: StatusChange) -> str | None:
     """The notification a change calls for: the notifier's ``alert_event_of`` for a
     status change (a change while flapping is no news on its own)."""
-    if change.flapping:
-        return None
+    return None if change.flapping else status_alert(change)
+
+
+def status_alert(change: StatusChange) -> str | None:
+    """The alert a status change would make, flapping aside."""
     if change.status == "down":
         return "down"
     if change.previous == "down" and change.status in ("up", "degraded"):
@@ -436,9 +439,7 @@ def notifications(recording: Recording) -> Notifications:
     suppressed = sum(
         1
         for c in recording.status_changes
-        if c.flapping
-        and start <= c.stored < end
-        and alert_of(msgspec.structs.replace(c, flapping=False)) is not None
+        if c.flapping and start <= c.stored < end and status_alert(c) is not None
     )
     return Notifications(
         down_ms=distribution(down_ms),
