@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from phoenix_bench.record import RampStep
-from phoenix_bench.run import Settling, sustained_step, title_of
+from phoenix_bench.run import Settling, main, sustained_step, title_of
 from phoenix_bench.stack import Options, machine
 from phoenix_bench.summary import settled_text
 
@@ -75,3 +75,24 @@ def test_a_run_names_the_commit_it_ran_and_whether_it_had_changes(
     assert machine()["commit"] == head
     (tmp_path / "a.txt").write_text("two")
     assert machine()["commit"] == f"{head}-dirty"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--monitors", "-5"],
+        ["--ramp-step", "0"],
+        ["--interval", "0"],
+        ["--duration", "0"],
+        ["--settle", "-1"],
+        ["--error-share", "1.5"],
+    ],
+)
+def test_bad_options_are_refused_before_anything_starts(
+    bad: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*bad, "--out", str(tmp_path)])
+    assert exited.value.code == 2
+    assert bad[0] in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no stack started, no report written

@@ -88,7 +88,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="phoenix bench", description=__doc__)
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if (problem := invalid(args)) is not None:
+        parser.error(problem)
     return run_from(args)
+
+
+def invalid(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, before anything starts; None if nothing."""
+    if args.monitors < 1 or args.ramp_step < 1:
+        return "--monitors and --ramp-step must be at least 1"
+    if args.interval < 1 or args.duration <= 0 or args.timeout <= 0 or args.fault_period <= 0:
+        return "--interval must be at least 1 s; --duration, --timeout, --fault-period above 0"
+    if args.warmup < 0 or args.settle < 0 or args.compare_seconds < 0:
+        return "--warmup, --settle and --compare-seconds cannot be negative"
+    if not (0 <= args.error_share <= 1 and 0 <= args.hang_share <= 1):
+        return "--error-share and --hang-share are shares between 0 and 1"
+    return None
 
 
 def run_from(args: argparse.Namespace) -> int:
