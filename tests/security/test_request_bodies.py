@@ -36,6 +36,9 @@ MIB = 1_048_576
 # What "the gateway did not hold the body" allows for: allocator noise, caches.
 RSS_SLACK = 16 * MIB
 PIECE = b"x" * 65_536
+# (name, chunked, a Content-Length sent beside the chunks): a declared length past
+# the limit, a stream with no length, and a stream whose small length lies.
+FRAMINGS = [("content-length", False, None), ("chunked", True, None), ("lying", True, 100)]
 HIDDEN_ROUTES = [("GET", "/metrics"), ("GET", "/status/{slug}"), ("POST", "/status/{slug}")]
 
 
@@ -121,14 +124,18 @@ def send_oversized(
     size: int,
     *,
     chunked: bool,
+    declared: int | None = None,
     timeout: float = 60,
 ) -> int:
-    """Streams ``size`` bytes (or until the answer starts) and returns the status."""
+    """Streams ``size`` bytes (or until the answer starts) and returns the status.
+    ``declared``: a Content-Length sent beside the chunked encoding, a lie."""
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}")
+    if declared is not None:
+        lines.append(f"Content-Length: {declared}")
     deadline = time.monotonic() + timeout
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -170,12 +177,17 @@ def test_an_oversized_body_is_413_on_every_route_with_any_headers(
     with peak_rss_growth(gateway_process(stack)) as growth:
         for method, path in routes:
             for name, headers in caller.header_sets().items():
-                for chunked in (False, True):
+                for framing, chunked, declared in FRAMINGS:
                     status = send_oversized(
-                        stack.base_url, method, path, headers, 4 * LIMIT, chunked=chunked
+                        stack.base_url,
+                        method,
+                        path,
+                        headers,
+                        4 * LIMIT,
+                        chunked=chunked,
+                        declared=declared,
                     )
                     if status != 413:
-                        framing = "chunked" if chunked else "content-length"
                         wrong.append(f"{method} {path} [{name}, {framing}]: {status}")
     assert wrong == []
     assert growth[0] < RSS_SLACK, f"the gateway grew by {growth[0] / MIB:.0f} MiB"

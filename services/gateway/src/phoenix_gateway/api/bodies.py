@@ -6,10 +6,11 @@ more than the limit of one request's body, whatever the route or headers.
 
 - A declared ``Content-Length`` above the limit is answered 413 at once; the
   body is never read (the server discards it).
-- A body without a declared length (``Transfer-Encoding: chunked``) is read here,
-  up to the limit, and handed on whole; one byte more is a 413. Reading it first,
-  rather than counting while the route reads, gives every route the same answer,
-  even one that would never have read the body.
+- A body without a declared length (``Transfer-Encoding: chunked``, with or
+  without a ``Content-Length`` beside it) is read here, up to the limit, and
+  handed on whole; one byte more is a 413. Reading it first, rather than counting
+  while the route reads, gives every route the same answer, even one that would
+  never have read the body.
 - The chunks of a declared body are counted too, in case a server ever hands on
   more than it declared.
 """
@@ -41,27 +42,29 @@ def body_limit(app: ASGIApp, limit: int) -> ASGIApp:
             await app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                await _problem(
-                    send, scope, 400, "Content-Length must be a number of bytes", "Content-Length"
-                )
-                return
-            if int(declared) > limit:
+        # Transfer-Encoding wins over a Content-Length sent along (RFC 9112 6.3), as it
+        # does in the server: the declared length of such a request says nothing.
+        if b"transfer-encoding" in headers:
+            try:
+                body = await read_body(receive, limit)
+            except BodyTooLarge:
                 await _problem(send, scope, 413, too_large_detail(limit))
                 return
-            await app(scope, _counting(receive, limit), send)
+            await app(scope, _replaying(body, receive), send)
             return
-        if b"transfer-encoding" not in headers:
+        declared = headers.get(b"content-length")
+        if declared is None:
             await app(scope, receive, send)  # HTTP/1.1: no length and no encoding, no body
             return
-        try:
-            body = await read_body(receive, limit)
-        except BodyTooLarge:
+        if not declared.isdigit():
+            await _problem(
+                send, scope, 400, "Content-Length must be a number of bytes", "Content-Length"
+            )
+            return
+        if int(declared) > limit:
             await _problem(send, scope, 413, too_large_detail(limit))
             return
-        await app(scope, _replaying(body, receive), send)
+        await app(scope, _counting(receive, limit), send)
 
     return middleware
 
