@@ -89,6 +89,7 @@ def test_login_and_signup_are_never_answered_from_the_cache(stack: RunningStack)
     refused = client.post("/api/v1/auth/signup", json=signup, headers=key)
     assert refused.status_code == 400, refused.text
     assert refused.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert refused.headers.get("x-request-id")  # answered like any other problem
     assert client.post("/api/v1/auth/signup", json=signup).status_code == 201
     login = {"username": username, "password": PASSWORD}
     for _ in range(2):

@@ -34,12 +34,13 @@ from typing import Any, Protocol
 import msgspec
 from litestar import Request
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.handlers import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 from phoenix_contracts.identity import Principal
 from redis.asyncio import Redis
 
-from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.api.problems import Problem, problem_handler
 
 HEADER = b"idempotency-key"
 FIELD = "Idempotency-Key"
@@ -92,18 +93,10 @@ def fingerprint_of(method: str, path: str, query: bytes, body: bytes) -> str:
 def idempotency_middleware(
     redis: Redis, namespace: str, resolver: Authorizer
 ) -> Callable[[ASGIApp], ASGIApp]:
-    """Route middleware: it runs after routing (it needs the route's rules) and
-    raises problems for Litestar's handler to answer."""
+    """Route middleware: it runs after routing, since it needs the route's rules."""
 
     def factory(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
-                await app(scope, receive, send)
-                return
-            key = dict(scope["headers"]).get(HEADER)
-            if key is None:
-                await app(scope, receive, send)
-                return
+        async def idempotent(scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
             reason = refusal(scope["route_handler"])
             if reason is not None:
                 raise Problem(400, f"{FIELD} is not accepted here: {reason}", _error(reason))
@@ -112,7 +105,7 @@ def idempotency_middleware(
                 raise Problem(400, message, _error(message))
             request: Request[Any, Any, Any] = Request(scope, receive, send)
             principal = await resolver.authorize(request)
-            body = await request.body()
+            body = await request.body()  # bounded by request_max_body_size, kept for the route
             fingerprint = fingerprint_of(request.method, scope["path"], scope["query_string"], body)
             slot = slot_of(namespace, principal, key)
             claimed = await redis.set(
@@ -122,6 +115,20 @@ def idempotency_middleware(
                 await _answer_repeat(redis, slot, fingerprint, send)
                 return
             await _run_and_remember(app, scope, receive, send, redis, slot, fingerprint)
+
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            key = dict(scope["headers"]).get(HEADER)
+            if scope["type"] != ScopeType.HTTP or scope["method"] != "POST" or key is None:
+                await app(scope, receive, send)
+                return
+            try:
+                await idempotent(scope, receive, send, key)
+            except HTTPException as problem:
+                # Answered here, inside the correlation middleware, as the route's own
+                # problems are (the route's are handled before they reach this far).
+                request: Request[Any, Any, Any] = Request(scope, receive, send)
+                response = problem_handler(request, problem)
+                await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
         return middleware
 
