@@ -16,6 +16,7 @@ from phoenix_platform.runtime import Runtime
 
 from phoenix_gateway.api.account import AccountController
 from phoenix_gateway.api.auth import AuthController
+from phoenix_gateway.api.bodies import body_limit
 from phoenix_gateway.api.channels import AlertRuleController, ChannelController
 from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
@@ -136,5 +137,7 @@ def create_app(deps: AppDeps) -> Litestar:
     )
     # Around the router itself, where Litestar puts its own CORS and OpenTelemetry
     # wrappers: the route middleware above never sees a request no route matched.
-    app.asgi_handler = http_metrics(app.asgi_handler)
+    # The body limit sits inside the metrics (a 413 is counted) and before anything
+    # that reads a body; Litestar's request_max_body_size above is the same setting.
+    app.asgi_handler = http_metrics(body_limit(app.asgi_handler, deps.max_body_bytes))
     return app

@@ -166,7 +166,7 @@ async def serve(settings: GatewaySettings) -> None:
             max_body_bytes=settings.max_body_bytes,
             resolver=resolver,
             live=live,
-            idempotency=idempotency_middleware(redis, settings.namespace),
+            idempotency=idempotency_middleware(redis, settings.namespace, resolver),
             trusted_proxies=trusted_proxies,
             history=history,
             rollups=Rollups(engine),

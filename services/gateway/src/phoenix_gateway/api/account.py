@@ -24,6 +24,7 @@ from phoenix_platform.logging import current_correlation
 
 from phoenix_gateway.api.auth import Session, User, ask, session_response
 from phoenix_gateway.api.clients import TrustedProxies, client_address
+from phoenix_gateway.api.idempotency import CARRIES_CREDENTIAL
 from phoenix_gateway.api.problems import Problem
 
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -120,7 +121,7 @@ class AccountController(Controller):
             Done,
         )
 
-    @post("/change-password", status_code=200)
+    @post("/change-password", status_code=200, opt={CARRIES_CREDENTIAL: True})
     async def change_password(
         self,
         data: PasswordChange,

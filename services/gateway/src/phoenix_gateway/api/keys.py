@@ -21,6 +21,7 @@ from phoenix_contracts.subjects import Subjects
 from phoenix_platform.logging import current_correlation
 
 from phoenix_gateway.api.auth import ask
+from phoenix_gateway.api.idempotency import CARRIES_CREDENTIAL
 from phoenix_gateway.api.problems import Problem
 
 
@@ -53,7 +54,7 @@ class ApiKeyController(Controller):
     path = "/api/v1/api-keys"
     opt = {"account": True}  # a viewer manages their own account (principal.py)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, opt={CARRIES_CREDENTIAL: True})
     async def create(
         self, data: ApiKeyCreate, principal: Principal, nats: Client, subjects: Subjects
     ) -> ApiKey:

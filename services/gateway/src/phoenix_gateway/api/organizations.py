@@ -37,6 +37,7 @@ from phoenix_contracts.subjects import Subjects
 from phoenix_platform.logging import current_correlation
 
 from phoenix_gateway.api.auth import ask
+from phoenix_gateway.api.idempotency import CARRIES_CREDENTIAL
 from phoenix_gateway.api.problems import Problem
 
 RoleName = Literal["owner", "admin", "member", "viewer"]
@@ -276,7 +277,11 @@ class OrganizationController(Controller):
         )
         return [_invitation(i) for i in reply.items]
 
-    @post("/{organization_id:uuid}/invitations", status_code=201)
+    @post(
+        "/{organization_id:uuid}/invitations",
+        status_code=201,
+        opt={CARRIES_CREDENTIAL: True},
+    )
     async def invite(
         self,
         organization_id: Any,

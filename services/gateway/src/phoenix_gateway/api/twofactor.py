@@ -21,6 +21,7 @@ from phoenix_contracts.twofactor import (
 from phoenix_platform.logging import current_correlation
 
 from phoenix_gateway.api.auth import ask
+from phoenix_gateway.api.idempotency import CARRIES_CREDENTIAL
 from phoenix_gateway.api.problems import Problem
 
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -74,7 +75,7 @@ class TwoFactorController(Controller):
             recovery_codes_left=reply.recovery_codes_left,
         )
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, opt={CARRIES_CREDENTIAL: True})
     async def start(
         self, data: TwoFactorStart, principal: Principal, nats: Client, subjects: Subjects
     ) -> TwoFactorSetup:
@@ -90,7 +91,7 @@ class TwoFactorController(Controller):
             secret=reply.secret, otpauth_uri=reply.uri, expires_in=reply.expires_in
         )
 
-    @post("/confirm", status_code=200)
+    @post("/confirm", status_code=200, opt={CARRIES_CREDENTIAL: True})
     async def confirm(
         self, data: TwoFactorConfirm, principal: Principal, nats: Client, subjects: Subjects
     ) -> TwoFactorRecoveryCodes:
