@@ -76,6 +76,15 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
             ge=1, le=100, description="Deliveries of a failing message before it is dead-lettered"
         ),
     ] = 5
+    db_statement_timeout: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            le=3600,
+            description="Seconds a database statement may run before PostgreSQL cancels it"
+            " (0: no limit); a transaction may sit idle twice as long, at least 60 s",
+        ),
+    ] = 30.0
     stream_replicas: Annotated[
         int,
         msgspec.Meta(
