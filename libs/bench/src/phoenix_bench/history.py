@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from phoenix_gateway.api.reports import UPTIME_WINDOWS
+from phoenix_gateway.api.reports import MAX_REPORT_MONITORS, UPTIME_WINDOWS
 from phoenix_gateway.readmodel.history import History, history_partitions
 from phoenix_gateway.readmodel.partitions import PartitionManager
 from phoenix_gateway.readmodel.queries import ReadModel
@@ -138,7 +138,7 @@ async def measure(
 
         return run
 
-    tag_monitors = await rollups.monitors_for_report(org, None, tag)
+    tag_monitors = await rollups.monitors_for_report(org, None, tag, limit=MAX_REPORT_MONITORS)
     cases: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         (
             "uptime 24h/7d/30d/90d/365d",
@@ -216,7 +216,7 @@ async def measure(
 async def _sla(
     rollups: Rollups, read_model: ReadModel, org: str, tag: str, since: datetime, until: datetime
 ) -> object:
-    monitors = await rollups.monitors_for_report(org, None, tag)
+    monitors = await rollups.monitors_for_report(org, None, tag, limit=MAX_REPORT_MONITORS)
     return await rollups.sla(org, monitors, since, until, until)
 
 

@@ -4,6 +4,10 @@ Each service owns one schema (``gateway``, ``auth``, ``notifier`` …) and its
 own ordered SQL migrations, shipped as ``NNNN_name.sql`` files in a package.
 Migrations run at start under an advisory lock, so replicas starting together
 apply each file once.
+
+Every session gets a ``statement_timeout`` (``PHOENIX_DB_STATEMENT_TIMEOUT``):
+no request, however odd its parameters, may hold a pooled connection or fill
+the disk with temporary files for longer than that.
 """
 
 from __future__ import annotations
@@ -27,14 +31,45 @@ def async_url(url: str) -> str:
     raise ValueError("database URL must start with postgresql://")
 
 
-def create_engine(url: str, schema: str, *, pool_size: int = 5) -> AsyncEngine:
+DEFAULT_STATEMENT_TIMEOUT = 30.0
+# A transaction left open while its holder waits on something else keeps locks
+# and a connection; allow it more than a statement, but not forever.
+MIN_IDLE_IN_TRANSACTION = 60.0
+
+
+def create_engine(
+    url: str,
+    schema: str,
+    *,
+    pool_size: int = 5,
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+) -> AsyncEngine:
+    """An engine whose sessions use ``schema``; ``statement_timeout`` in seconds (0: none,
+    for operator commands such as a projection rebuild)."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"search_path": schema, "application_name": schema}},
+        connect_args={
+            "server_settings": {
+                "search_path": schema,
+                "application_name": schema,
+                **session_timeouts(statement_timeout),
+            }
+        },
     )
+
+
+def session_timeouts(statement_timeout: float) -> dict[str, str]:
+    """The server settings (in milliseconds) bounding one session's statements."""
+    if statement_timeout <= 0:
+        return {}
+    idle = max(2 * statement_timeout, MIN_IDLE_IN_TRANSACTION)
+    return {
+        "statement_timeout": str(round(statement_timeout * 1000)),
+        "idle_in_transaction_session_timeout": str(round(idle * 1000)),
+    }
 
 
 async def ping(engine: AsyncEngine) -> bool:
@@ -55,6 +90,9 @@ async def migrate(engine: AsyncEngine, schema: str, package: str) -> list[str]:
     )
     applied_now: list[str] = []
     async with engine.begin() as conn:
+        # A migration may rewrite a big table, and a replica may wait here while
+        # another migrates: neither is a runaway query.
+        await conn.execute(text("set local statement_timeout = 0"))
         await conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
         await conn.execute(text(f"create schema if not exists {_quoted(schema)}"))
         await conn.execute(

@@ -57,6 +57,10 @@ CHECKS_IN_FLIGHT = Gauge("phoenix_checks_in_flight", "Checks running right now."
 
 # --- scheduler --------------------------------------------------------------
 SCHEDULER_JOBS = Counter("phoenix_scheduler_jobs", "Check jobs published by the scheduler.")
+SCHEDULER_JOBS_REFUSED = Counter(
+    "phoenix_scheduler_jobs_refused",
+    "Check jobs the scheduler did not publish: larger than PHOENIX_MAX_MESSAGE_KB.",
+)
 SCHEDULER_LATENESS = Histogram(
     "phoenix_scheduler_lateness_seconds",
     "How long after its due time the scheduler published a job (publish - due).",

@@ -69,8 +69,10 @@ async def rebuild(
 ) -> Outcome:
     """Replay the log into a shadow schema; swap it in (``swap``) or compare it."""
     shadow = f"{spec.schema}_rebuild"
-    live = create_engine(database_url, spec.schema, pool_size=1)
-    replica = create_engine(database_url, shadow, pool_size=1)
+    # No timeout: replaying and comparing a whole projection takes as long as it
+    # takes, and the live transaction stays open (locked) while the replica catches up.
+    live = create_engine(database_url, spec.schema, pool_size=1, statement_timeout=0)
+    replica = create_engine(database_url, shadow, pool_size=1, statement_timeout=0)
     try:
         async with live.begin() as conn:
             await conn.execute(text(f"drop schema if exists {_identifier(shadow)} cascade"))

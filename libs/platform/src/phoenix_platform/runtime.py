@@ -24,7 +24,13 @@ from phoenix_platform.health import Detail, HealthServer, ReadinessCheck
 from phoenix_platform.logging import get_logger
 from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.eventstore import EventStore
-from phoenix_platform.messaging.streams import Streams, provision, stream_configs
+from phoenix_platform.messaging.streams import (
+    MIB,
+    StreamLimits,
+    Streams,
+    provision,
+    stream_configs,
+)
 from phoenix_platform.settings import BaseSettings, SettingsError, load
 
 if TYPE_CHECKING:  # imported lazily: services without a database start faster
@@ -110,7 +116,12 @@ class Runtime:
         """Connect to NATS and make sure the streams exist (idempotent)."""
         await self.broker.connect()
         await provision(
-            self.js, stream_configs(self.subjects, replicas=self.settings.stream_replicas)
+            self.js,
+            stream_configs(
+                self.subjects,
+                replicas=self.settings.stream_replicas,
+                limits=stream_limits(self.settings),
+            ),
         )
 
     async def serve(self, *, health: bool = True) -> None:
@@ -176,6 +187,15 @@ class Runtime:
                 log.exception("service.task_crashed", task=name, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+
+
+def stream_limits(settings: BaseSettings) -> StreamLimits:
+    return StreamLimits(
+        work_max_bytes=settings.work_stream_max_mb * MIB,
+        results_max_bytes=settings.results_stream_max_mb * MIB,
+        dead_letters_max_bytes=settings.dead_letter_stream_max_mb * MIB,
+        max_message_bytes=settings.max_message_kb * 1024,
+    )
 
 
 async def _quietly(callback: Callable[[], Awaitable[Any]]) -> None:

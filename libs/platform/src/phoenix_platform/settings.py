@@ -76,6 +76,15 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
             ge=1, le=100, description="Deliveries of a failing message before it is dead-lettered"
         ),
     ] = 5
+    db_statement_timeout: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            le=3600,
+            description="Seconds a database statement may run before PostgreSQL cancels it"
+            " (0: no limit); a transaction may sit idle twice as long, at least 60 s",
+        ),
+    ] = 30.0
     stream_replicas: Annotated[
         int,
         msgspec.Meta(
@@ -84,6 +93,32 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
             description="Copies NATS keeps of each stream (3 on a 3-server cluster; 1 alone)",
         ),
     ] = 1
+    # Every service provisions the streams at start: give them all the same values.
+    work_stream_max_mb: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            description="MiB each work queue (CHECKS, NOTIFY) may hold; when full, new jobs"
+            " are refused, queued ones kept",
+        ),
+    ] = 1024
+    results_stream_max_mb: Annotated[
+        int,
+        msgspec.Meta(ge=1, description="MiB the RESULTS stream may hold (oldest dropped first)"),
+    ] = 10240
+    dead_letter_stream_max_mb: Annotated[
+        int,
+        msgspec.Meta(ge=1, description="MiB the DLQ stream may hold (oldest dropped first)"),
+    ] = 1024
+    max_message_kb: Annotated[
+        int,
+        msgspec.Meta(
+            ge=64,
+            le=8192,
+            description="KiB of the largest event, check job or result a stream takes; the"
+            " scheduler skips (logs and counts) a larger job. At most NATS's max_payload",
+        ),
+    ] = 512
 
 
 def load(cls: type[S], environ: Mapping[str, str] | None = None) -> S:

@@ -57,7 +57,9 @@ SERVICE = "auth"
 
 async def serve(settings: AuthSettings) -> None:
     runtime = Runtime(SERVICE, settings)
-    engine = create_engine(settings.database_url, "auth")
+    engine = create_engine(
+        settings.database_url, "auth", statement_timeout=settings.db_statement_timeout
+    )
     redis = create_redis(settings.redis_url)
     runtime.use_database(engine)
     runtime.use_redis(redis)

@@ -97,7 +97,12 @@ def route_config_commands(runtime: Runtime, deps: config.ConfigDeps) -> None:
 
 async def serve(settings: GatewaySettings) -> None:
     runtime = Runtime(SERVICE, settings)
-    engine = create_engine(settings.database_url, SERVICE, pool_size=10)
+    engine = create_engine(
+        settings.database_url,
+        SERVICE,
+        pool_size=10,
+        statement_timeout=settings.db_statement_timeout,
+    )
     redis = create_redis(settings.redis_url)
     runtime.use_database(engine)
     runtime.use_redis(redis)

@@ -32,7 +32,9 @@ SERVICE = "notifier"
 
 async def serve(settings: NotifierSettings) -> None:
     runtime = Runtime(SERVICE, settings)
-    engine = create_engine(settings.database_url, SERVICE)
+    engine = create_engine(
+        settings.database_url, SERVICE, statement_timeout=settings.db_statement_timeout
+    )
     runtime.use_database(engine)
     await migrate(engine, SERVICE, "phoenix_notifier.migrations")
     await runtime.connect()

@@ -7,16 +7,15 @@ import socket
 
 import msgspec
 from nats.aio.msg import Msg
-from phoenix_contracts.checks import CheckCompleted, CheckJob
+from phoenix_contracts.checks import CheckCompleted
 from phoenix_platform import metrics
 from phoenix_platform.follower import MemoryFollower
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import configure
-from phoenix_platform.messaging.codec import encode
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
 
 from phoenix_scheduler.lease import Lease, lease_bucket
-from phoenix_scheduler.scheduler import Scheduler
+from phoenix_scheduler.scheduler import Scheduler, job_publisher
 from phoenix_scheduler.settings import SchedulerSettings
 
 SERVICE = "scheduler"
@@ -28,13 +27,7 @@ async def serve(settings: SchedulerSettings) -> None:
     await runtime.connect()
     js = runtime.js
 
-    async def publish(job: CheckJob) -> None:
-        # The job id is deterministic (monitor, region, slot): a job published
-        # twice inside the duplicate window is stored once.
-        await js.publish(
-            runtime.subjects.check_job(job.region), encode(job), headers={"Nats-Msg-Id": job.job_id}
-        )
-
+    publish = job_publisher(js, runtime.subjects, settings.max_message_kb * 1024)
     leading = {"now": False}
     scheduler = Scheduler(publish, is_leader=lambda: leading["now"])
     # Counted when scraped, so it is never stale (a sum over the roster, every 15 s or so).

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from nats.js import JetStreamContext
 from phoenix_contracts.base import Event
 from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_contracts.health import MonitorStatusChanged
@@ -19,8 +20,10 @@ from phoenix_contracts.monitors import (
     MonitorResumed,
     MonitorUpdated,
 )
+from phoenix_contracts.subjects import Subjects
 from phoenix_platform import metrics
 from phoenix_platform.logging import get_logger
+from phoenix_platform.messaging.codec import encode
 
 from phoenix_scheduler import roster
 from phoenix_scheduler.timing import catch_up, next_slot, phase_of
@@ -29,6 +32,29 @@ log = get_logger(__name__)
 
 Publish = Callable[[CheckJob], Awaitable[None]]
 LIFECYCLE = (MonitorCreated, MonitorUpdated, MonitorPaused, MonitorResumed, MonitorDeleted)
+
+
+class JobTooLarge(Exception):
+    """A job over the size bound: never published, so no monitor floods the CHECKS stream."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"check job of {size} bytes exceeds {limit}")
+        self.size = size
+        self.limit = limit
+
+
+def job_publisher(js: JetStreamContext, subjects: Subjects, max_bytes: int) -> Publish:
+    """Publish a job to its region's subject, unless its encoding exceeds ``max_bytes``."""
+
+    async def publish(job: CheckJob) -> None:
+        data = encode(job)
+        if len(data) > max_bytes:
+            raise JobTooLarge(len(data), max_bytes)
+        # The job id is deterministic (monitor, region, slot): a job published
+        # twice inside the duplicate window is stored once.
+        await js.publish(subjects.check_job(job.region), data, headers={"Nats-Msg-Id": job.job_id})
+
+    return publish
 
 
 class Scheduler:
@@ -160,6 +186,17 @@ class Scheduler:
             )
             try:
                 await self._publish(job)
+            except JobTooLarge as exc:
+                # Every region's job carries the same spec: all are too large.
+                log.warning(
+                    "scheduler.job_too_large",
+                    monitor_id=monitor.monitor_id,
+                    organization_id=monitor.organization_id,
+                    size=exc.size,
+                    limit=exc.limit,
+                )
+                metrics.SCHEDULER_JOBS_REFUSED.inc(len(spec.regions))
+                return
             except Exception as exc:  # a lost job is a missed check, not a crash
                 log.warning(
                     "scheduler.publish_failed", monitor_id=monitor.monitor_id, error=str(exc)

@@ -15,6 +15,7 @@ from phoenix_contracts.identity import Principal
 from phoenix_contracts.monitors import MonitorSpec
 
 from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.api.timerange import EARLIEST, Moment, optional_range, time_range
 from phoenix_gateway.readmodel.history import PERIOD_LENGTH, History, Period, truncate
 from phoenix_gateway.readmodel.queries import ReadModel
 
@@ -71,21 +72,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, result_id = raw.partition("|")
-        return datetime.fromisoformat(at), str(uuid.UUID(result_id))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        moment = datetime.fromisoformat(at).astimezone(UTC)
+        if moment < EARLIEST:  # year 1 would reach PostgreSQL as -infinity
+            raise ValueError(at)
+        return moment, str(uuid.UUID(result_id))
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise Problem(
             400, "invalid cursor", [{"field": "cursor", "message": "use next_cursor as given"}]
         ) from None
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def bad_range(field: str, message: str) -> Problem:
-    return Problem(422, message, [{"field": field, "message": message}])
 
 
 class HistoryController(Controller):
@@ -101,10 +95,11 @@ class HistoryController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
         outcome: Outcome | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Moment = None,
+        until: Moment = None,
     ) -> CheckPage:
         """Newest first."""
+        start, end = optional_range(since, until)
         await monitor_row(read_model, principal, str(monitor_id))
         rows = await history.page(
             principal.organization_id,
@@ -112,8 +107,8 @@ class HistoryController(Controller):
             limit=limit + 1,
             after=decode_cursor(cursor) if cursor else None,
             outcome=outcome,
-            since=utc(since),
-            until=utc(until),
+            since=start,
+            until=end,
         )
         items = [
             CheckResult(
@@ -141,18 +136,14 @@ class HistoryController(Controller):
         read_model: ReadModel,
         history: History,
         period: Period = "hour",
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Moment = None,
+        until: Moment = None,
     ) -> Stats:
         """Hour or day buckets (UTC); by default the last 24 hours or the last 30 days."""
+        asked = time_range(since, until, default=DEFAULT_RANGE[period], longest=MAX_RANGE[period])
+        start = asked.since if since else truncate(asked.since, period)
+        end = asked.until
         row = await monitor_row(read_model, principal, str(monitor_id))
-        end = utc(until) or datetime.now(UTC)
-        start = utc(since) or truncate(end - DEFAULT_RANGE[period], period)
-        if start >= end:
-            raise bad_range("since", "since must be before until")
-        if end - start > MAX_RANGE[period]:
-            days = MAX_RANGE[period].days
-            raise bad_range("since", f"at most {days} days of {period} buckets per request")
         interval = msgspec.convert(row["spec"], MonitorSpec).interval
         buckets = await history.buckets(str(monitor_id), period, start, end)
         up, total = sum(b.up for b in buckets), sum(b.total for b in buckets)

@@ -28,6 +28,9 @@ STATUS_OF_CODE = {
     "two_factor_required": 401,
     "two_factor_invalid": 401,
 }
+# PostgreSQL cancelled the statement: ``statement_timeout`` (or an operator) ended it.
+QUERY_CANCELED = "57014"
+RETRY_AFTER_CANCELED = "5"
 GENERIC_CODES = frozenset(
     {"invalid", "conflict", "not_found", "unauthorized", "forbidden", "throttled", "unavailable"}
 )
@@ -87,6 +90,7 @@ def _title(status: int) -> str:
 
 
 def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, Problem):
         status, detail, errors = exc.status_code, exc.detail, exc.errors
     elif isinstance(exc, ValidationException):
@@ -98,16 +102,24 @@ def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response
         status, detail, errors = 400, "the request body is not valid JSON", []
     elif isinstance(exc, HTTPException):
         status, detail, errors = exc.status_code, exc.detail, []
+    elif _query_canceled(exc):
+        log.warning("http.query_canceled", path=request.url.path)
+        status, detail, errors = 503, "the request took too long; try again later", []
+        headers["Retry-After"] = RETRY_AFTER_CANCELED
     else:
         log.exception("http.unhandled_error", path=request.url.path)
         status, detail, errors = HTTP_500_INTERNAL_SERVER_ERROR, "internal error", []
-    headers = getattr(exc, "headers", None) or {}
     return Response(
         _body(status, detail, errors, request, exc.code if isinstance(exc, Problem) else None),
         status_code=status,
         media_type=PROBLEM,
         headers=headers,
     )
+
+
+def _query_canceled(exc: Exception) -> bool:
+    # SQLAlchemy wraps the driver's error; the SQLSTATE is on the wrapped one.
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == QUERY_CANCELED
 
 
 def _validation_errors(extra: Any) -> list[dict[str, str]]:

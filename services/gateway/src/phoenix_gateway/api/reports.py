@@ -19,8 +19,9 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 from phoenix_contracts.identity import Principal
 
-from phoenix_gateway.api.history import bad_range, monitor_row, utc
+from phoenix_gateway.api.history import monitor_row
 from phoenix_gateway.api.problems import Problem
+from phoenix_gateway.api.timerange import Moment, refuse, time_range
 from phoenix_gateway.readmodel.history import Granularity, History, resolution_for
 from phoenix_gateway.readmodel.queries import ReadModel
 from phoenix_gateway.readmodel.rollups import Rollups
@@ -38,6 +39,7 @@ MAX_SERIES_RANGE: dict[str, timedelta] = {
     "hour": timedelta(days=31),
     "day": timedelta(days=366),
 }
+# The day rollups are kept 730 days: a longer range reads nothing more.
 MAX_REPORT_RANGE = timedelta(days=731)
 MAX_REPORT_MONITORS = 1000
 
@@ -93,16 +95,6 @@ class SlaReport(msgspec.Struct, kw_only=True):
     monitors: list[SlaLine]
 
 
-def _range(
-    since: datetime | None, until: datetime | None, default: timedelta
-) -> tuple[datetime, datetime]:
-    end = utc(until) or datetime.now(UTC)
-    start = utc(since) or end - default
-    if start >= end:
-        raise bad_range("since", "since must be before until")
-    return start, end
-
-
 class MonitorReportController(Controller):
     path = "/api/v1/monitors/{monitor_id:uuid}"
 
@@ -114,18 +106,22 @@ class MonitorReportController(Controller):
         read_model: ReadModel,
         history: History,
         rollups: Rollups,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Moment = None,
+        until: Moment = None,
     ) -> MonitorUptime:
         """Uptime over the last 24 h, 7 d, 30 d, 90 d and 365 d; with since (and until), also
         over that range."""
-        await monitor_row(read_model, principal, str(monitor_id))
         now = datetime.now(UTC)
+        asked = None
+        if since is not None or until is not None:
+            asked = time_range(
+                since, until, default=timedelta(days=1), longest=MAX_REPORT_RANGE, now=now
+            )
+        await monitor_row(read_model, principal, str(monitor_id))
         windows = (await history.uptime([str(monitor_id)], now, UPTIME_WINDOWS))[str(monitor_id)]
         answer = MonitorUptime(monitor_id=str(monitor_id), windows=windows)
-        if since is not None or until is not None:
-            start, end = _range(since, until, timedelta(days=1))
-            found = await rollups.uptime(str(monitor_id), start, end, now)
+        if asked is not None:
+            found = await rollups.uptime(str(monitor_id), asked.since, asked.until, now)
             answer.range = UptimeRange(
                 since=found.since,
                 until=found.until,
@@ -143,17 +139,21 @@ class MonitorReportController(Controller):
         read_model: ReadModel,
         rollups: Rollups,
         resolution: Granularity | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Moment = None,
+        until: Moment = None,
     ) -> ResponseTimes:
         """Latency of successful checks per minute, hour or day (UTC buckets, dense);
         by default the last 24 hours by the hour."""
-        await monitor_row(read_model, principal, str(monitor_id))
-        start, end = _range(since, until, timedelta(hours=24))
-        chosen: Granularity = resolution or resolution_for(start, end, datetime.now(UTC))
+        now = datetime.now(UTC)
+        asked = time_range(
+            since, until, default=timedelta(hours=24), longest=MAX_REPORT_RANGE, now=now
+        )
+        start, end = asked.since, asked.until
+        chosen: Granularity = resolution or resolution_for(start, end, now)
         if end - start > MAX_SERIES_RANGE[chosen]:
             days = MAX_SERIES_RANGE[chosen].days
-            raise bad_range("since", f"at most {days} days of {chosen} points per request")
+            raise refuse("since", f"at most {days} days of {chosen} points per request")
+        await monitor_row(read_model, principal, str(monitor_id))
         points = await rollups.response_times(str(monitor_id), chosen, start, end)
         return ResponseTimes(
             monitor_id=str(monitor_id),
@@ -186,8 +186,8 @@ class ReportController(Controller):
         rollups: Rollups,
         monitor_id: Annotated[str | None, Parameter(max_length=36)] = None,
         tag: Annotated[str | None, Parameter(max_length=36)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Moment = None,
+        until: Moment = None,
         format: Literal["json", "csv"] = "json",
     ) -> Response[Any]:
         """Per monitor: checks, uptime, downtime and incidents in the range (default: 30 days).
@@ -198,18 +198,18 @@ class ReportController(Controller):
                 "give monitor_id or tag",
                 [{"field": "monitor_id", "message": "give exactly one of monitor_id and tag"}],
             )
-        start, end = _range(since, until, timedelta(days=30))
-        if end - start > MAX_REPORT_RANGE:
-            raise bad_range("since", f"at most {MAX_REPORT_RANGE.days} days per report")
+        asked = time_range(since, until, default=timedelta(days=30), longest=MAX_REPORT_RANGE)
+        start, end = asked.since, asked.until
         monitors = await rollups.monitors_for_report(
-            principal.organization_id, _uuid("monitor_id", monitor_id), _uuid("tag", tag)
+            principal.organization_id,
+            _uuid("monitor_id", monitor_id),
+            _uuid("tag", tag),
+            limit=MAX_REPORT_MONITORS,
         )
         if monitor_id is not None and not monitors:
             raise Problem(404, "monitor not found")
         now = datetime.now(UTC)
-        resolution, lines = await rollups.sla(
-            principal.organization_id, monitors[:MAX_REPORT_MONITORS], start, end, now
-        )
+        resolution, lines = await rollups.sla(principal.organization_id, monitors, start, end, now)
         report = SlaReport(
             since=start,
             until=end,

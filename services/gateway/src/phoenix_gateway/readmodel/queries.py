@@ -25,6 +25,7 @@ _TABLES = {
         "id, spec, password_hash <> '' as has_password, created_at, updated_at",
     ),
 }
+TIMELINE_LIMIT = 500
 Rows = list[dict[str, Any]]  # (``ReadModel.list`` shadows the builtin in the class body)
 _INCIDENT_COLUMNS = (
     "id, monitor_id, title, cause, status, severity, started_at, acknowledged_at,"
@@ -259,16 +260,20 @@ class ReadModel:
             )
         return [dict(row) for row in rows]
 
-    async def incident_timeline(self, incident_id: str) -> Rows:
+    async def incident_timeline(self, incident_id: str, *, limit: int = TIMELINE_LIMIT) -> Rows:
+        """The ``limit`` newest entries, oldest first (members may add updates without
+        end; an answer must not grow with them)."""
         async with self._engine.connect() as conn:
             rows = (
                 (
                     await conn.execute(
                         text(
-                            "select event_id, at, kind, message, by_user_id from incident_updates"
-                            " where incident_id = :i order by at, event_id"
+                            "select * from (select event_id, at, kind, message, by_user_id"
+                            " from incident_updates where incident_id = :i"
+                            " order by at desc, event_id desc limit :limit) newest"
+                            " order by at, event_id"
                         ),
-                        {"i": incident_id},
+                        {"i": incident_id, "limit": limit},
                     )
                 )
                 .mappings()

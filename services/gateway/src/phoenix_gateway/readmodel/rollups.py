@@ -219,9 +219,10 @@ class Rollups:
         return resolution, report
 
     async def monitors_for_report(
-        self, organization_id: str, monitor_id: str | None, tag_id: str | None
+        self, organization_id: str, monitor_id: str | None, tag_id: str | None, *, limit: int
     ) -> list[tuple[str, str, float]]:
-        """(id, name, interval) of the organization's monitors: one by id, or all with a tag."""
+        """(id, name, interval) of the organization's monitors: one by id, or the first
+        ``limit`` by name with a tag."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 text(
@@ -230,8 +231,8 @@ class Rollups:
                     " and (cast(:m as uuid) is null or id = cast(:m as uuid))"
                     " and (cast(:tag as text) is null"
                     "      or spec->'tag_ids' @> jsonb_build_array(cast(:tag as text)))"
-                    " order by spec->>'name', id"
+                    " order by spec->>'name', id limit :limit"
                 ),
-                {"o": organization_id, "m": monitor_id, "tag": tag_id},
+                {"o": organization_id, "m": monitor_id, "tag": tag_id, "limit": limit},
             )
             return [(str(r.id), r.name, r.iv or 60.0) for r in rows]

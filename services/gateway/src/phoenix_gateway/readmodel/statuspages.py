@@ -51,6 +51,9 @@ async def apply_status_page(
     await conn.execute(text(_STATEMENTS[type(event)]), params)
 
 
+UPDATES_SHOWN = 20  # newest written updates a public page shows per incident
+
+
 class StatusPageReads:
     """What the public pages read: by slug, across organizations (the slug is the address)."""
 
@@ -90,7 +93,8 @@ class StatusPageReads:
     async def open_incidents(
         self, organization_id: str, monitor_ids: Sequence[str]
     ) -> list[dict[str, Any]]:
-        """Unresolved incidents of these monitors, newest first, with their written updates."""
+        """Unresolved incidents of these monitors, newest first, with their newest written
+        updates."""
         if not monitor_ids:
             return []
         async with self._engine.connect() as conn:
@@ -98,13 +102,14 @@ class StatusPageReads:
                 text(
                     "select i.id, i.monitor_id, i.title, i.status, i.started_at,"
                     " coalesce((select json_agg(json_build_object('at', u.at, 'message', u.message)"
-                    " order by u.at) from incident_updates u where u.incident_id = i.id"
-                    " and u.kind = 'update'), '[]') as updates"
+                    " order by u.at) from (select at, message from incident_updates"
+                    " where incident_id = i.id and kind = 'update'"
+                    " order by at desc limit :updates) u), '[]') as updates"
                     " from incidents i where i.organization_id = :o and i.status <> 'resolved'"
                     " and i.monitor_id = any(cast(:ids as uuid[]))"
                     " order by i.started_at desc, i.id desc limit 50"
                 ),
-                {"o": organization_id, "ids": list(monitor_ids)},
+                {"o": organization_id, "ids": list(monitor_ids), "updates": UPDATES_SHOWN},
             )
             return [dict(r) for r in rows.mappings()]
 
