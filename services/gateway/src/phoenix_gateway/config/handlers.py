@@ -92,6 +92,8 @@ async def handle_maintenance(cmd: MaintenanceCommand, deps: ConfigDeps) -> Reply
 
 async def handle_channel(cmd: ChannelCommand, deps: ConfigDeps) -> Reply:
     aggregate_id = uuid7() if isinstance(cmd, CreateChannel) else cmd.channel_id
+    # As sent, kept secrets still sealed: each is bound to the stored config's destination.
+    sent = cmd.spec if isinstance(cmd, CreateChannel | UpdateChannel) else None
     if isinstance(cmd, CreateChannel | UpdateChannel):
         plain = channel_secrets.opened(cmd.spec, cmd.organization_id, deps.secrets_key)
         if isinstance(plain, Rejected):
@@ -102,6 +104,7 @@ async def handle_channel(cmd: ChannelCommand, deps: ConfigDeps) -> Reply:
         event_id=uuid7(),
         now=datetime.now(UTC),
         seal=channel_secrets.sealer(cmd.organization_id, deps.secrets_key),
+        moved_secret=lambda stored: channel_secrets.moved_secret(sent, stored) if sent else None,
     )
     return await execute(
         deps.store,
