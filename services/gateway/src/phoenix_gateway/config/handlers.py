@@ -33,6 +33,7 @@ from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_gateway.config import (
     channel_secrets,
     maintenance,
+    monitor_secrets,
     monitors,
     notifications,
     statuspages,
@@ -47,7 +48,8 @@ Reply = Accepted | Rejected
 class ConfigDeps:
     store: EventStore
     min_interval: int
-    secrets_key: bytes | None  # seals channel secrets; None: channels with secrets are refused
+    # seals channel and monitor secrets; None: channels and monitors with secrets are refused
+    secrets_key: bytes | None
     max_monitors: int  # per organization; 0 means no limit
     monitor_count_of: Callable[[str], Coroutine[Any, Any, int]]
     channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
@@ -73,6 +75,7 @@ async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
         new_push_token=secrets.token_urlsafe(24),
         max_monitors=deps.max_monitors,
         monitor_count=count,
+        secure=monitor_secrets.securer(cmd.organization_id, aggregate_id, deps.secrets_key),
     )
     return await execute(
         deps.store, monitors.MONITORS, aggregate_id, lambda s: monitors.decide(s, cmd, ctx)
