@@ -140,8 +140,8 @@ class Monitor(MonitorCreate, kw_only=True):
 
 def to_monitor(row: dict[str, Any]) -> Monitor:
     spec = msgspec.convert(row["spec"], MonitorSpec)
-    fields = {f: getattr(spec, f) for f in MonitorCreate.__struct_fields__}
-    fields["headers"] = MONITOR_SECRETS.masked({"headers": spec.headers})["headers"]  # write-only
+    # Secrets are write-only: credential headers are shown as "********".
+    fields = MONITOR_SECRETS.masked({f: getattr(spec, f) for f in MonitorCreate.__struct_fields__})
     return Monitor(
         id=str(row["id"]),
         push_token=spec.push_token,
