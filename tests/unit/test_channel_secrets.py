@@ -297,3 +297,13 @@ def test_a_monitor_with_credentials_needs_the_key_and_the_mask_is_no_credential(
     mask = securer("org-1", "mon-1", KEY)(None, masked)
     assert isinstance(mask, Rejected)
     assert mask.field == "headers.X-Api-Key"
+
+
+def test_a_monitors_credentials_stored_in_clear_by_older_events_are_bound_and_then_sealed() -> None:
+    secure = securer("org-1", "mon-1", KEY)
+    moved = secure(MONITOR, msgspec.structs.replace(MONITOR, url="https://evil.example.com/"))
+    assert isinstance(moved, Rejected)
+    renamed = secure(MONITOR, msgspec.structs.replace(MONITOR, name="api v2"))
+    assert isinstance(renamed, MonitorSpec)
+    assert is_sealed(renamed.headers["Authorization"])
+    assert opened_spec(renamed, "org-1", "mon-1", KEY).headers == MONITOR.headers
