@@ -29,7 +29,7 @@ PROMETHEUS = ROOT / "infra" / "prometheus" / "prometheus.yml"
 REQUIRED = ("PHOENIX_SECRETS_KEY", "POSTGRES_PASSWORD")
 FILLED = {"PHOENIX_SECRETS_KEY": "A" * 43 + "=", "POSTGRES_PASSWORD": "s3cret-for-tests"}
 INFRA = ("nats", "postgres", "redis")
-SHARED_KEY = ("gateway", "auth", "notifier")
+SHARED_KEY = ("gateway", "auth", "notifier", "executor")
 
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)"
@@ -204,7 +204,7 @@ def test_every_container_has_a_health_check(compose: dict[str, Any]) -> None:
     assert "--jetstream" in compose["services"]["nats"]["command"]
 
 
-def test_the_secrets_key_is_one_value_for_gateway_auth_and_notifier(
+def test_the_secrets_key_is_one_value_for_gateway_auth_notifier_and_executor(
     compose: dict[str, Any], env: dict[str, str]
 ) -> None:
     for service in SERVICES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,7 @@ class Target(_Server):
         self.hits = 0
         self.fail_every = 0  # when set, every n-th request answers 500 (a blip)
         self.failures_served = 0
+        self.headers: list[dict[str, str]] = []  # of every request, in order
         super().__init__(_TargetHandler)
 
     def status_for_next(self) -> int:
@@ -50,6 +52,7 @@ class WebhookSink(_Server):
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         super().__init__(_SinkHandler)
 
     def events(self) -> list[str]:
@@ -65,6 +68,7 @@ class WebhookSink(_Server):
 class _TargetHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         owner: Target = self.server.owner  # type: ignore[attr-defined]
+        owner.headers.append(dict(self.headers))
         status = owner.status_for_next()
         body = b"ok" if status < 400 else b"broken"
         self.send_response(status)
@@ -82,8 +86,46 @@ class _SinkHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         owner.received.append(json.loads(self.rfile.read(length)))
         owner.headers.append(dict(self.headers))
+        owner.paths.append(self.path)
         self.send_response(204)
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class Listener:
+    """A TCP port that counts whoever connects (an attacker's server, any protocol)
+    and hangs up on them at once."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self._open = True
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def _accept(self) -> None:
+        while self._open:
+            try:
+                conn, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._open = False
+        self._thread.join()
+        self._socket.close()

@@ -19,6 +19,10 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+# MASK is how the API shows a secret; sending it back keeps the stored one.
+from phoenix_contracts.sealed import MASK as MASK
+from phoenix_contracts.sealed import Secrets, defaults_of
+
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Secret = Annotated[str, msgspec.Meta(max_length=4096)]
@@ -201,13 +205,66 @@ SECRETS: dict[str, frozenset[str]] = {
     "twilio": frozenset({"auth_token"}),
 }
 
-# How a secret is shown by the API; sending it back in a PATCH keeps the secret.
-MASK = "********"
+# What decides where a channel's secrets are sent: changing any of these makes a
+# kept (masked) secret be sent again. ``headers``: its entries that are not
+# secrets (a ``Host`` changes where a request lands).
+DESTINATIONS: dict[str, frozenset[str]] = {
+    "webhook": frozenset({"url", "headers"}),
+    "email": frozenset({"host", "port", "security", "username"}),
+    "slack": frozenset({"webhook_url"}),
+    "discord": frozenset({"webhook_url"}),
+    "teams": frozenset({"webhook_url"}),
+    "google_chat": frozenset({"webhook_url"}),
+    "mattermost": frozenset({"webhook_url"}),
+    "telegram": frozenset({"api_url"}),
+    "ntfy": frozenset({"server_url"}),
+    "gotify": frozenset({"server_url"}),
+    "pushover": frozenset({"api_url"}),
+    "matrix": frozenset({"homeserver_url"}),
+    "pagerduty": frozenset({"api_url"}),
+    "opsgenie": frozenset({"api_url"}),
+    "twilio": frozenset({"api_url", "account_sid"}),  # the sid is the Basic auth user
+}
+
+# What a message says and to whom the service passes it, never where the
+# secret goes: these may change while the secrets are kept. A field in
+# neither table counts as a destination.
+CONTENT: dict[str, frozenset[str]] = {
+    "webhook": frozenset({"method"}),
+    "email": frozenset({"from_address", "to"}),
+    "discord": frozenset({"username"}),
+    "mattermost": frozenset({"channel", "username"}),
+    "telegram": frozenset({"chat_id"}),
+    "ntfy": frozenset({"topic"}),
+    "gotify": frozenset({"priority"}),
+    "matrix": frozenset({"room_id"}),
+    "twilio": frozenset({"from_number", "to_numbers"}),
+}
+TEMPLATES = frozenset({"title_template", "text_template"})
+
+# Maps of extra headers: an entry whose name carries a credential
+# (phoenix_contracts.sealed.is_secret_header) is a secret like the fields above.
+HEADER_MAPS: dict[str, frozenset[str]] = {"webhook": frozenset({"headers"})}
+
+
+def secrets_of(channel_type: str) -> Secrets:
+    """Where a channel type keeps its secrets and what they are bound to."""
+    secret = SECRETS.get(channel_type, frozenset())
+    config = CONFIGS.get(channel_type)
+    return Secrets(
+        fields=secret,
+        header_maps=HEADER_MAPS.get(channel_type, frozenset()),
+        free=TEMPLATES
+        | CONTENT.get(channel_type, frozenset())
+        | (secret - DESTINATIONS.get(channel_type, frozenset())),
+        defaults=defaults_of(config) if config else {},
+    )
 
 
 def secret_context(organization_id: str, field: str) -> str:
     """What a sealed channel secret is bound to (AES-GCM associated data): a sealed
-    value copied into another organization's channel, or another field, does not open."""
+    value copied into another organization's channel, or another field, does not open.
+    ``field`` is a secret's path name (``bot_token``, ``headers.Authorization``)."""
     return f"channel:{organization_id}:{field}"
 
 

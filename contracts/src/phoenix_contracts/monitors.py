@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 import msgspec
 
 from phoenix_contracts.base import Event, Message
+from phoenix_contracts.sealed import Secrets, defaults_of
 
 MONITOR = "monitor"
 
@@ -58,6 +59,75 @@ class MonitorSpec(msgspec.Struct, frozen=True, kw_only=True):
     # within interval + grace is a failed check
     push_token: str = ""
     grace: int = 30
+
+
+# A monitor's secrets: ``basic_auth_password`` and every header whose name carries a
+# credential (phoenix_contracts.sealed.is_secret_header). Sealed by the config role,
+# opened by the executor; older events may hold them in clear and still work.
+SECRET_FIELDS = frozenset({"basic_auth_password"})
+
+# What decides where those secrets are sent: changing any of these makes a kept
+# (masked) secret be sent again. ``headers``: its entries that are not secrets
+# (a ``Host`` changes where the request lands); ``ignore_tls_errors`` and
+# ``max_redirects`` let the request be read or led elsewhere.
+DESTINATIONS = frozenset(
+    {
+        "type",
+        "url",
+        "hostname",
+        "port",
+        "headers",
+        "basic_auth_user",
+        "ignore_tls_errors",
+        "max_redirects",
+        "dns_resolver",
+    }
+)
+
+# What a check asks for and how its answer is judged, never where the secrets go:
+# these may change while the secrets are kept. A field in neither table (a new
+# one) counts as a destination.
+CONTENT = frozenset(
+    {
+        "name",
+        "interval",
+        "timeout",
+        "method",
+        "body",
+        "accepted_status_codes",
+        "regions",
+        "failure_threshold",
+        "recovery_threshold",
+        "quorum",
+        "degraded_after_ms",
+        "retry_interval",
+        "cert_warning_days",
+        "tag_ids",
+        "keyword",
+        "keyword_mode",
+        "keyword_case_sensitive",
+        "json_path",
+        "json_operator",
+        "expected_value",
+        "dns_record_type",
+        "expected_values",
+        "push_token",
+        "grace",
+    }
+)
+
+MONITOR_SECRETS = Secrets(
+    fields=SECRET_FIELDS,
+    header_maps=frozenset({"headers"}),
+    free=CONTENT | SECRET_FIELDS,
+    defaults=defaults_of(MonitorSpec),
+)
+
+
+def monitor_secret_context(organization_id: str, monitor_id: str, name: str) -> str:
+    """What a sealed monitor secret is bound to (AES-GCM associated data): it opens
+    for this monitor and this header or field only."""
+    return f"monitor:{organization_id}:{monitor_id}:{name}"
 
 
 class MonitorCreated(Event, frozen=True, kw_only=True, tag="monitor.created"):

@@ -190,15 +190,16 @@ class OutboundSettings(BaseSettings, frozen=True, kw_only=True):
 
 
 # The key that seals secrets kept in events: auth seals two-factor seeds, the
-# gateway seals channel credentials the notifier opens, so all three share it.
+# gateway seals channel credentials the notifier opens and monitor credentials
+# the executor opens, so all four share it.
 SECRET_FIELDS_WITH_KEY = BaseSettings.secret_fields | {"secrets_key"}
 SecretsKey = Annotated[
     str,
     msgspec.Meta(
         pattern=r"^([A-Za-z0-9_+/-]{43}=?)?$",
-        description="Base64 of 32 random bytes, the same for auth, gateway and notifier;"
-        " encrypts two-factor seeds and channel credentials (AES-256-GCM). Empty: those"
-        " features are refused (phoenix dev makes one)",
+        description="Base64 of 32 random bytes, the same for auth, gateway, notifier and"
+        " executor; encrypts two-factor seeds, channel credentials and monitor credentials"
+        " (AES-256-GCM). Empty: those features are refused (phoenix dev makes one)",
     ),
 ]
 

@@ -18,6 +18,7 @@ from prometheus_client import Counter, Histogram
 from phoenix_executor.checks.base import CheckContext, Outcome
 from phoenix_executor.checks.push import judge_heartbeat
 from phoenix_executor.checks.registry import CHECKS
+from phoenix_executor.secrets import UnopenedSecret, opened_spec
 
 log = get_logger(__name__)
 
@@ -26,6 +27,7 @@ log = get_logger(__name__)
 class ExecutorDeps:
     checks: CheckContext
     publish: Callable[[CheckCompleted], Awaitable[None]]
+    secrets_key: bytes | None = None  # opens the monitors' sealed credentials
 
 
 # Labelled children, looked up once per (type, outcome): ``.labels()`` takes a lock
@@ -84,11 +86,16 @@ async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
 
 
 async def run_check(job: CheckJob, deps: ExecutorDeps) -> Outcome:
-    spec = job.spec
     started = time.perf_counter()
-    check = CHECKS.get(spec.type)
+    check = CHECKS.get(job.spec.type)
     if check is None:
-        return Outcome(outcome="skipped", message=f"check type {spec.type!r} is not supported yet")
+        return Outcome(
+            outcome="skipped", message=f"check type {job.spec.type!r} is not supported yet"
+        )
+    try:
+        spec = opened_spec(job.spec, job.organization_id, job.monitor_id, deps.secrets_key)
+    except UnopenedSecret as exc:
+        return Outcome.down("config", str(exc), started)
     try:
         # The monitor's timeout bounds the whole check, redirects included.
         async with asyncio.timeout(spec.timeout):

@@ -8,6 +8,7 @@ from phoenix_platform.messaging.results import publish_result
 from phoenix_platform.messaging.work import WorkConsumer
 from phoenix_platform.netguard import NetGuard, parse_networks
 from phoenix_platform.runtime import Runtime, load_settings_or_exit, run
+from phoenix_platform.settings import secrets_key_bytes
 
 from phoenix_executor.checks.base import CheckContext
 from phoenix_executor.engine import Engine
@@ -30,7 +31,9 @@ async def serve(settings: ExecutorSettings) -> None:
 
     guard = NetGuard(parse_networks(settings.allow_private_targets))
     checks = CheckContext(guard=guard, engine=Engine(guard=guard))
-    deps = ExecutorDeps(checks=checks, publish=publish)
+    deps = ExecutorDeps(
+        checks=checks, publish=publish, secrets_key=secrets_key_bytes(settings.secrets_key)
+    )
     jobs = WorkConsumer(
         runtime.broker,
         subjects=runtime.subjects,

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
-from phoenix_platform.settings import HealthPort, OutboundSettings
+from phoenix_platform.settings import (
+    SECRET_FIELDS_WITH_KEY,
+    HealthPort,
+    OutboundSettings,
+    SecretsKey,
+)
 
 
 class ExecutorSettings(OutboundSettings, frozen=True, kw_only=True):
+    secret_fields: ClassVar[frozenset[str]] = SECRET_FIELDS_WITH_KEY
+
     health_port: HealthPort = 8084
     region: Annotated[
         str,
@@ -18,3 +25,4 @@ class ExecutorSettings(OutboundSettings, frozen=True, kw_only=True):
     concurrency: Annotated[
         int, msgspec.Meta(ge=1, le=10_000, description="Checks run at the same time")
     ] = 100
+    secrets_key: SecretsKey = ""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from phoenix_contracts.channels import SECRETS, parse_config, secret_context
+from phoenix_contracts.channels import parse_config, secret_context, secrets_of
+from phoenix_contracts.sealed import path_name, value_at, with_value
 from phoenix_platform.sealing import SealError, is_sealed, unseal
 
 from phoenix_notifier.channels.base import TransportError
@@ -15,10 +16,11 @@ def open_config(
     key: bytes | None, organization_id: str, channel_type: str, config: dict[str, Any]
 ) -> Any:
     """The typed config with its secrets opened; a config that cannot be used is a
-    permanent :class:`TransportError` (retrying will not fix it)."""
+    permanent :class:`TransportError` (retrying will not fix it). Values stored
+    before they were secrets (webhook headers of older events) are used as they are."""
     opened = dict(config)
-    for field in SECRETS.get(channel_type, frozenset()):
-        value = opened.get(field)
+    for path in secrets_of(channel_type).paths(config):
+        value = value_at(config, path)
         if not is_sealed(value):
             continue
         if key is None:
@@ -26,13 +28,15 @@ def open_config(
                 "the channel's secrets are sealed but PHOENIX_SECRETS_KEY is not set",
                 permanent=True,
             )
+        name = path_name(path)
         try:
-            opened[field] = unseal(key, str(value), secret_context(organization_id, field)).decode()
+            plain = unseal(key, str(value), secret_context(organization_id, name))
         except SealError:
             raise TransportError(
-                f"cannot open the channel's {field}: was PHOENIX_SECRETS_KEY changed?",
+                f"cannot open the channel's {name}: was PHOENIX_SECRETS_KEY changed?",
                 permanent=True,
             ) from None
+        opened = with_value(opened, path, plain.decode())
     try:
         return parse_config(channel_type, opened)
     except (msgspec.ValidationError, KeyError) as exc:

@@ -8,6 +8,7 @@ from datetime import datetime
 from time import perf_counter
 from typing import NamedTuple
 
+from phoenix_contracts.sealed import is_secret_header
 from phoenix_platform.netguard import NetGuard
 
 from phoenix_executor.engine.connection import exchange
@@ -18,8 +19,6 @@ from phoenix_executor.engine.resolver import CachingResolver
 from phoenix_executor.engine.tls import insecure_context, verifying_context
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-# Sent to the first origin only: a redirect must not carry credentials to another host.
-CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
 class Timings(NamedTuple):
@@ -93,7 +92,9 @@ class Engine:
         hop = 0
         while True:
             if target.origin != first_origin:
-                headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+                # Credentials (any header the monitor's secrets are made of) are bound to
+                # the first origin: a redirect must not carry them to another host.
+                headers = {k: v for k, v in headers.items() if not is_secret_header(k)}
             response = await self._once(method, target, headers, body, verify_tls, started, hop)
             location = response.header("location")
             if response.status_code not in REDIRECT_CODES or location is None or not max_redirects:

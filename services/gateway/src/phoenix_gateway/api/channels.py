@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 from nats.aio.client import Client
-from phoenix_contracts.channels import MASK, SECRETS, ChannelType
+from phoenix_contracts.channels import ChannelType, secrets_of
 from phoenix_contracts.identity import Principal
 from phoenix_contracts.notifications import (
     ALERT_RULE,
@@ -54,7 +54,8 @@ class ChannelUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     name: Name | Unset = msgspec.UNSET
     type: ChannelType | Unset = msgspec.UNSET
-    config: Config | Unset = msgspec.UNSET  # a secret sent back as "********" is kept
+    # A secret sent back as "********" is kept, as long as where it goes stays the same.
+    config: Config | Unset = msgspec.UNSET
     is_default: bool | Unset = msgspec.UNSET
 
 
@@ -118,22 +119,20 @@ class AlertRule(AlertRuleCreate, kw_only=True):
 
 def to_channel(row: dict[str, Any]) -> Channel:
     """A channel as the API shows it: secrets masked, never returned in any form."""
-    secret = SECRETS.get(row["type"], frozenset())
-    config = {k: (MASK if k in secret and v else v) for k, v in row["config"].items()}
     return Channel(
         id=str(row["id"]),
         name=row["name"],
         type=row["type"],
-        config=config,
+        config=secrets_of(row["type"]).masked(row["config"]),
         is_default=row["is_default"],
         created_at=row["created_at"],
     )
 
 
 def keep_masked(sent: dict[str, Any], stored: dict[str, Any], channel_type: str) -> dict[str, Any]:
-    """A PATCH's config with every masked secret replaced by the stored (sealed) one."""
-    secret = SECRETS.get(channel_type, frozenset())
-    return {k: (stored.get(k, v) if k in secret and v == MASK else v) for k, v in sent.items()}
+    """A PATCH's config with every masked secret replaced by the stored (sealed) one; the
+    config role refuses it if anything deciding where that secret goes changed."""
+    return secrets_of(channel_type).kept(sent, stored)
 
 
 def to_alert_rule(row: dict[str, Any]) -> AlertRule:

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 from phoenix_contracts.identity import Principal
 from phoenix_contracts.monitors import (
     MONITOR,
+    MONITOR_SECRETS,
     CreateMonitor,
     DeleteMonitor,
     MonitorSpec,
@@ -139,7 +140,8 @@ class Monitor(MonitorCreate, kw_only=True):
 
 def to_monitor(row: dict[str, Any]) -> Monitor:
     spec = msgspec.convert(row["spec"], MonitorSpec)
-    fields = {f: getattr(spec, f) for f in MonitorCreate.__struct_fields__}
+    # Secrets are write-only: credential headers are shown as "********".
+    fields = MONITOR_SECRETS.masked({f: getattr(spec, f) for f in MonitorCreate.__struct_fields__})
     return Monitor(
         id=str(row["id"]),
         push_token=spec.push_token,
@@ -211,10 +213,14 @@ class MonitorController(Controller):
         commands: CommandBus,
         read_model: ReadModel,
     ) -> Monitor:
-        current = await self._read(read_model, principal, str(monitor_id))
+        row = await self._row(read_model, principal, str(monitor_id))
+        current = to_monitor(row)
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         kept = {f: getattr(current, f) for f in MonitorCreate.__struct_fields__}
         merged = {**kept, "tag_ids": current.tag_ids, **changes}
+        # Masked secret headers back to their stored (sealed) values; the config role
+        # refuses them if the monitor now points elsewhere.
+        merged = MONITOR_SECRETS.kept(merged, row["spec"])
         spec = msgspec.convert(merged, MonitorSpec)
         await commands.send(
             MONITOR,
@@ -253,7 +259,11 @@ class MonitorController(Controller):
 
     @staticmethod
     async def _read(read_model: ReadModel, principal: Principal, monitor_id: str) -> Monitor:
+        return to_monitor(await MonitorController._row(read_model, principal, monitor_id))
+
+    @staticmethod
+    async def _row(read_model: ReadModel, principal: Principal, monitor_id: str) -> dict[str, Any]:
         row = await read_model.get("monitor", principal.organization_id, monitor_id)
         if row is None:
             raise Problem(404, "monitor not found")
-        return to_monitor(row)
+        return row

@@ -33,6 +33,7 @@ from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_gateway.config import (
     channel_secrets,
     maintenance,
+    monitor_secrets,
     monitors,
     notifications,
     statuspages,
@@ -47,7 +48,8 @@ Reply = Accepted | Rejected
 class ConfigDeps:
     store: EventStore
     min_interval: int
-    secrets_key: bytes | None  # seals channel secrets; None: channels with secrets are refused
+    # seals channel and monitor secrets; None: channels and monitors with secrets are refused
+    secrets_key: bytes | None
     max_monitors: int  # per organization; 0 means no limit
     monitor_count_of: Callable[[str], Coroutine[Any, Any, int]]
     channel_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
@@ -73,6 +75,7 @@ async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
         new_push_token=secrets.token_urlsafe(24),
         max_monitors=deps.max_monitors,
         monitor_count=count,
+        secure=monitor_secrets.securer(cmd.organization_id, aggregate_id, deps.secrets_key),
     )
     return await execute(
         deps.store, monitors.MONITORS, aggregate_id, lambda s: monitors.decide(s, cmd, ctx)
@@ -92,6 +95,8 @@ async def handle_maintenance(cmd: MaintenanceCommand, deps: ConfigDeps) -> Reply
 
 async def handle_channel(cmd: ChannelCommand, deps: ConfigDeps) -> Reply:
     aggregate_id = uuid7() if isinstance(cmd, CreateChannel) else cmd.channel_id
+    # As sent, kept secrets still sealed: each is bound to the stored config's destination.
+    sent = cmd.spec if isinstance(cmd, CreateChannel | UpdateChannel) else None
     if isinstance(cmd, CreateChannel | UpdateChannel):
         plain = channel_secrets.opened(cmd.spec, cmd.organization_id, deps.secrets_key)
         if isinstance(plain, Rejected):
@@ -102,6 +107,7 @@ async def handle_channel(cmd: ChannelCommand, deps: ConfigDeps) -> Reply:
         event_id=uuid7(),
         now=datetime.now(UTC),
         seal=channel_secrets.sealer(cmd.organization_id, deps.secrets_key),
+        moved_secret=lambda stored: channel_secrets.moved_secret(sent, stored) if sent else None,
     )
     return await execute(
         deps.store,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -69,6 +70,11 @@ class Context:
     # The organization's quota (0: none) and how many monitors it has now.
     max_monitors: int = 0
     monitor_count: int = 0
+    # (stored spec or None, spec as sent) → the spec with its secrets sealed, or why
+    # a kept secret may not go where the spec now points: monitor_secrets.securer.
+    secure: Callable[[MonitorSpec | None, MonitorSpec], MonitorSpec | Rejected] = (
+        lambda stored, spec: spec
+    )
 
 
 def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
@@ -178,9 +184,12 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
                 message=f"this organization has reached its limit of {ctx.max_monitors} monitors;"
                 " delete one first, or ask the operator to raise PHOENIX_MAX_MONITORS",
             )
+        secured = ctx.secure(None, cmd.spec)
+        if isinstance(secured, Rejected):
+            return secured
         # The push token is ours to choose, never the caller's: it is the beat's only credential.
         token = ctx.new_push_token if cmd.spec.type == "push" else ""
-        spec = msgspec.structs.replace(cmd.spec, push_token=token)
+        spec = msgspec.structs.replace(secured, push_token=token)
         return [MonitorCreated(spec=spec, **next_envelope(state.version, cmd, ctx))]
     if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
         return NOT_FOUND  # another organization's monitor is indistinguishable from none
@@ -192,7 +201,10 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
             if spec.type != (state.spec.type if state.spec else spec.type):
                 return _invalid("type", "a monitor's type cannot change; create a new monitor")
             kept = state.spec.push_token if state.spec else ""
-            spec = msgspec.structs.replace(spec, push_token=kept)
+            secured = ctx.secure(state.spec, msgspec.structs.replace(spec, push_token=kept))
+            if isinstance(secured, Rejected):
+                return secured
+            spec = secured
             return [MonitorUpdated(spec=spec, **env)]
         case PauseMonitor():
             return [] if state.paused else [MonitorPaused(**env)]

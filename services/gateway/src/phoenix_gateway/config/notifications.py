@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.channels import config_problem
@@ -39,18 +40,25 @@ class Owned:
     organization_id: str = ""
     version: int = 0
     kind: str = ""  # a channel's type
+    config: Mapping[str, Any] = field(default_factory=dict)  # a channel's, secrets sealed
 
 
 def evolve(state: Owned, event: Event) -> Owned:
     if isinstance(event, ChannelCreated):
         return Owned(
-            exists=True, organization_id=event.organization_id, version=1, kind=event.spec.type
+            exists=True,
+            organization_id=event.organization_id,
+            version=1,
+            kind=event.spec.type,
+            config=event.spec.config,
         )
     if isinstance(event, AlertRuleCreated):
         return Owned(exists=True, organization_id=event.organization_id, version=1)
     if isinstance(event, ChannelDeleted | AlertRuleDeleted):
         return replace(state, deleted=True, version=event.aggregate_version)
-    if isinstance(event, ChannelUpdated | AlertRuleUpdated):
+    if isinstance(event, ChannelUpdated):
+        return replace(state, version=event.aggregate_version, config=event.spec.config)
+    if isinstance(event, AlertRuleUpdated):
         return replace(state, version=event.aggregate_version)
     return state
 
@@ -67,6 +75,9 @@ class Context:
     known_channel_ids: frozenset[str] = frozenset()  # the caller's organization's channels
     # Seals a valid spec's secret fields before it goes into an event.
     seal: Callable[[ChannelSpec], ChannelSpec] = lambda spec: spec
+    # Why the spec as sent may not replace a channel's stored config (a kept
+    # secret sent somewhere else), or None: channel_secrets.moved_secret.
+    moved_secret: Callable[[Mapping[str, Any]], Rejected | None] = lambda stored: None
 
 
 def validate_channel(spec: ChannelSpec) -> Rejected | None:
@@ -79,7 +90,7 @@ def validate_channel(spec: ChannelSpec) -> Rejected | None:
 
 def decide_channel(state: Owned, cmd: ChannelCommand, ctx: Context) -> list[Event] | Rejected:
     if isinstance(cmd, CreateChannel):
-        if (problem := validate_channel(cmd.spec)) is not None:
+        if (problem := ctx.moved_secret({}) or validate_channel(cmd.spec)) is not None:
             return problem
         return [ChannelCreated(spec=ctx.seal(cmd.spec), **next_envelope(state.version, cmd, ctx))]
     if not _visible(state, cmd.organization_id):
@@ -91,7 +102,7 @@ def decide_channel(state: Owned, cmd: ChannelCommand, ctx: Context) -> list[Even
                 field="type",
                 message="a channel's type cannot change; create a new channel",
             )
-        if (problem := validate_channel(cmd.spec)) is not None:
+        if (problem := ctx.moved_secret(state.config) or validate_channel(cmd.spec)) is not None:
             return problem
         return [ChannelUpdated(spec=ctx.seal(cmd.spec), **next_envelope(state.version, cmd, ctx))]
     return [ChannelDeleted(**next_envelope(state.version, cmd, ctx))]

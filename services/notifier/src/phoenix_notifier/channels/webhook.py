@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import msgspec
 from phoenix_contracts.channels import WebhookConfig
+from phoenix_contracts.sealed import is_secret_header
 
 from phoenix_notifier.channels.base import HttpChannel, HttpRequest, HttpTransport
 from phoenix_notifier.message import Notice
@@ -79,6 +80,11 @@ class WebhookChannel(HttpChannel):
     def __init__(self, transport: HttpTransport, clock: Callable[[], float] = time.time) -> None:
         super().__init__(transport)
         self._clock = clock
+
+    def secrets(self, config: WebhookConfig) -> list[str]:
+        # Credential headers too: an error quoting one must not carry it.
+        found = (v for n, v in config.headers.items() if is_secret_header(n) and len(v) >= 4)
+        return [*super().secrets(config), *found]
 
     def render(self, notice: Notice, config: WebhookConfig) -> HttpRequest:
         body = payload_of(notice)
