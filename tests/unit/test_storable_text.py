@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from phoenix_contracts.urls import url_problem
 from phoenix_platform.text import find_unstorable, find_unstorable_json, storable
-from phoenix_platform.urls import url_problem
 
 FOUND = [
     ("nul-in-a-name", {"name": "x\u0000"}, "name"),

@@ -23,7 +23,7 @@ from phoenix_contracts.monitors import (
     ResumeMonitor,
     UpdateMonitor,
 )
-from phoenix_platform.urls import url_problem
+from phoenix_contracts.urls import url_problem
 
 from phoenix_gateway.config.aggregate import Aggregate, next_envelope
 

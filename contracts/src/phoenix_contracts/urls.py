@@ -1,5 +1,8 @@
 """A URL read once, fully, where it enters: what a check or a channel will need later.
 
+Here, in the contracts, because every writer of a URL (the config role for
+monitors and channels, whoever validates a command) must read it the same way.
+
 ``urlsplit`` accepts what later code cannot use (``https://h:99999/`` raises only when
 its port is read, ``https://[::1/`` raises at once), so a URL that passes here is one
 whose scheme, host and port every later reader gets without an error.
