@@ -87,6 +87,9 @@ def test_a_nul_in_a_query_parameter_or_cookie_is_a_422_not_a_500(stack: RunningS
     assert refused_naming(client.get("/api/v1/monitors?q=%00", headers=auth), "q")
     cookie = {"Cookie": "phoenix_session=%00"}
     assert refused_naming(client.get("/api/v1/monitors", headers=cookie), "phoenix_session")
+    # Read by hand, not declared: the guard sees every parameter, declared or not.
+    stream = client.get("/api/v1/stream?organization=%00", headers=auth)
+    assert refused_naming(stream, "organization"), stream.text
 
 
 def test_a_password_with_a_nul_is_refused_cleanly(stack: RunningStack) -> None:
@@ -130,6 +133,9 @@ def test_a_url_no_check_could_read_is_refused_naming_it(
         "/api/v1/monitors", json={**MONITOR_BODY, "type": kind, "url": url}, headers=auth
     )
     assert refused_naming(created, "url"), created.text
+    channel = {"name": "c", "type": "webhook", "config": {"url": url.replace("https", "http")}}
+    refused = client.post("/api/v1/notification-channels", json=channel, headers=auth)
+    assert refused_naming(refused, "config.url"), refused.text
 
 
 async def test_commands_sent_straight_over_nats_are_refused_naming_the_field(
