@@ -130,6 +130,7 @@ INVALID = [
     ("unknown-region", {"regions": ["default", "mars"]}, "regions"),
     ("repeated-region", {"regions": ["default"] * 2000}, "regions"),
     ("no-region", {"regions": []}, "regions"),
+    ("spec-over-the-job-budget", {"expected_values": ["v" * 512] * 300}, "expected_values"),
     (
         "headers-over-the-byte-budget",
         {"headers": {f"X-H{n}": "v" * 8000 for n in range(3)}},

@@ -30,6 +30,9 @@ from phoenix_gateway.config.aggregate import Aggregate, next_envelope
 # Every header a check sends, names and values together: what a web server
 # accepts in one request (and what one check job may carry per region).
 MAX_HEADER_BYTES = 16_384
+# The whole spec travels in every check job: the HTTP API's field bounds keep it
+# far below this, a command sent straight over NATS is held to it here.
+MAX_SPEC_BYTES = 131_072
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,15 @@ def _check_fan_out(spec: MonitorSpec, known_regions: frozenset[str]) -> Rejected
     size = sum(len(k.encode()) + len(v.encode()) for k, v in spec.headers.items())
     if size > MAX_HEADER_BYTES:
         return _invalid("headers", f"at most {MAX_HEADER_BYTES} bytes of names and values")
+    sizes = {
+        name: len(msgspec.json.encode(value))
+        for name, value in msgspec.structs.asdict(spec).items()
+    }
+    if sum(sizes.values()) > MAX_SPEC_BYTES:
+        largest = max(sizes, key=sizes.__getitem__)
+        return _invalid(
+            largest, f"the monitor is over {MAX_SPEC_BYTES} bytes; this is its largest field"
+        )
     return None
 
 
