@@ -164,6 +164,7 @@ VALID = [
     ("several-status-codes", {"accepted_status_codes": ["200-299", "301", "404"]}),
     ("one-status-range", {"accepted_status_codes": ["200-200"]}),
     ("tls-by-url", {"type": "tls", "url": "https://example.com:8443/"}),
+    ("at-sign-in-the-query", {"url": "https://example.com/?mail=a@b.c"}),
     ("tls-by-ipv6-url", {"type": "tls", "url": "https://[2606:4700::1111]/"}),
     ("headers-within-budget", {"headers": {"Authorization": "Bearer " + "x" * 8000}}),
     ("thresholds-of-one", {"failure_threshold": 1, "recovery_threshold": 1}),

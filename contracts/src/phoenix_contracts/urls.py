@@ -25,7 +25,7 @@ def url_problem(url: str, schemes: Collection[str] = ("http", "https")) -> str |
     except ValueError as exc:
         return f"is not a valid URL ({exc})"
     if parts.scheme.lower() not in schemes:
-        return "must be a " + " or ".join(f"{s}://" for s in schemes) + " URL"
+        return "must be an " + " or ".join(f"{s}://" for s in schemes) + " URL"
     if port == 0:
         return "has an invalid port: use 1 to 65535"
     return _host_problem(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import msgspec
 from phoenix_contracts.base import Event, Rejected
@@ -133,7 +134,8 @@ def _check_url(spec: MonitorSpec) -> Rejected | None:
     schemes = ("https",) if spec.type == "tls" else ("http", "https")
     if problem := url_problem(spec.url, schemes):
         return _invalid("url", problem)
-    if "@" in spec.url.partition("://")[2].partition("/")[0]:
+    parts = urlsplit(spec.url)  # parses: url_problem said so
+    if parts.username is not None or parts.password is not None:
         return _invalid("url", "credentials in the URL are not allowed: use basic auth fields")
     return None
 
