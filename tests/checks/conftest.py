@@ -40,6 +40,7 @@ ROUTES = {
         b' "nothing": null}',
     ),
     "/not-json": (200, "text/html", b"<html>not json</html>"),
+    "/nul": (500, "text/plain", b"bro\x00ken"),  # a hostile server's answer
 }
 
 

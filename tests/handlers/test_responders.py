@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 from faststream.nats import TestNatsBroker
 from phoenix_contracts.base import Rejected
 from phoenix_contracts.identity import Authenticate, Principal, UserView
@@ -78,3 +79,14 @@ async def test_a_handler_crash_answers_unavailable_instead_of_a_timeout() -> Non
         assert isinstance(rejected, Rejected)
         assert rejected.code == "unavailable"
         assert "exploded" not in rejected.message  # internals stay in the log
+
+
+@pytest.mark.parametrize("token", ["\\u0000", "x\\u0000y", "\\ud800", "\\udfff"])
+async def test_text_no_store_can_hold_is_rejected_naming_the_field(token: str) -> None:
+    # A script may send any bytes to a command subject: NUL and lone surrogates
+    # never reach a handler (and from there an event a projection cannot store).
+    async with TestNatsBroker(broker_with_responder()) as broker:
+        raw = b'{"type": "authenticate", "session_token": "' + token.encode() + b'"}'
+        rejected = decode(await broker.request(raw, SUBJECTS.auth("authenticate")))
+        assert isinstance(rejected, Rejected)
+        assert (rejected.code, rejected.field) == ("invalid", "session_token")

@@ -84,6 +84,10 @@ BAD_CHANNELS = [
     ("schemeless-url", {"url": "hooks.example.com/x"}, "config.url"),
     ("url-not-a-string", {"url": 42}, "config.url"),
     ("url-without-host", {"url": "https:///path"}, "config.url"),
+    # Read whole where it enters: these raised inside the config role (a 503).
+    ("unclosed-ipv6-bracket", {"url": "http://[::1/"}, "config.url"),
+    ("port-out-of-range", {"url": "https://hooks.example.com:99999/"}, "config.url"),
+    ("space-in-url", {"url": "https://hooks.example.com/a b"}, "config.url"),
     ("get-method", {"url": "https://h.example.com/", "method": "GET"}, "config.method"),
     ("delete-method", {"url": "https://h.example.com/", "method": "DELETE"}, "config.method"),
     ("made-up-method", {"url": "https://h.example.com/", "method": "BREW"}, "config.method"),

@@ -41,7 +41,13 @@ def spec(**changes: object) -> MonitorSpec:
 
 
 def ctx(event_id: str = "event-1", min_interval: int = 30) -> Context:
-    return Context(aggregate_id=MONITOR, event_id=event_id, now=NOW, min_interval=min_interval)
+    return Context(
+        aggregate_id=MONITOR,
+        event_id=event_id,
+        now=NOW,
+        min_interval=min_interval,
+        known_regions=frozenset({"default", "eu", "us"}),
+    )
 
 
 def create(**changes: object) -> CreateMonitor:
@@ -110,6 +116,26 @@ INVALID = [
     ("range-end-above-599", {"accepted_status_codes": ["200-600"]}, "accepted_status_codes"),
     ("one-bad-among-good", {"accepted_status_codes": ["200", "1000"]}, "accepted_status_codes"),
     ("failure-threshold-zero", {"failure_threshold": 0}, "failure_threshold"),
+    # A URL is parsed fully here: a check never meets one it cannot read.
+    ("unclosed-ipv6-bracket", {"url": "http://[::1/"}, "url"),
+    ("invalid-ipv6-in-brackets", {"url": "http://[zz]/"}, "url"),
+    ("port-zero", {"url": "https://example.com:0/"}, "url"),
+    ("space-in-url", {"url": "https://exa mple.com/"}, "url"),
+    ("newline-in-url", {"url": "https://example.com/\r\nX: y"}, "url"),
+    ("tls-url-port-out-of-range", {"type": "tls", "url": "https://h:99999/"}, "url"),
+    ("tls-url-unclosed-bracket", {"type": "tls", "url": "https://[::1/"}, "url"),
+    ("tls-url-without-host", {"type": "tls", "url": "https:///x"}, "url"),
+    ("dns-resolver-port-out-of-range", {"dns_resolver": "1.1.1.1:99999"}, "dns_resolver"),
+    # Each region is a job per interval: only regions an executor serves, each once.
+    ("unknown-region", {"regions": ["default", "mars"]}, "regions"),
+    ("repeated-region", {"regions": ["default"] * 2000}, "regions"),
+    ("no-region", {"regions": []}, "regions"),
+    ("spec-over-the-job-budget", {"expected_values": ["v" * 512] * 300}, "expected_values"),
+    (
+        "headers-over-the-byte-budget",
+        {"headers": {f"X-H{n}": "v" * 8000 for n in range(3)}},
+        "headers",
+    ),
 ]
 
 
@@ -137,6 +163,10 @@ VALID = [
     ("status-range-bounds", {"accepted_status_codes": ["100-599"]}),
     ("several-status-codes", {"accepted_status_codes": ["200-299", "301", "404"]}),
     ("one-status-range", {"accepted_status_codes": ["200-200"]}),
+    ("tls-by-url", {"type": "tls", "url": "https://example.com:8443/"}),
+    ("at-sign-in-the-query", {"url": "https://example.com/?mail=a@b.c"}),
+    ("tls-by-ipv6-url", {"type": "tls", "url": "https://[2606:4700::1111]/"}),
+    ("headers-within-budget", {"headers": {"Authorization": "Bearer " + "x" * 8000}}),
     ("thresholds-of-one", {"failure_threshold": 1, "recovery_threshold": 1}),
     (
         "tcp-monitor-has-no-http-url",

@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 import pytest
 from phoenix_executor.settings import ExecutorSettings
+from phoenix_gateway.settings import GatewaySettings
 from phoenix_platform.settings import BaseSettings, SettingsError, describe, load
 
 
@@ -165,3 +166,14 @@ def test_a_valid_private_target_list_is_accepted() -> None:
 def test_a_bad_region_is_an_error_naming_phoenix_region() -> None:
     with pytest.raises(SettingsError, match=r"^PHOENIX_REGION: "):
         load(ExecutorSettings, {"PHOENIX_REGION": "EU West"})
+
+
+@pytest.mark.parametrize("value", ["EU West", "", " , ", "eu,Mars"])
+def test_a_bad_list_of_regions_names_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match=r"^PHOENIX_REGIONS: "):
+        load(GatewaySettings, {"PHOENIX_REGIONS": value})
+
+
+def test_the_known_regions_are_read_from_a_comma_separated_list() -> None:
+    settings = load(GatewaySettings, {"PHOENIX_REGIONS": "default, eu-west"})
+    assert settings.region_names == {"default", "eu-west"}

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 
 # MASK is how the API shows a secret; sending it back keeps the stored one.
 from phoenix_contracts.sealed import MASK as MASK
 from phoenix_contracts.sealed import Secrets, defaults_of
+from phoenix_contracts.urls import url_problem
 
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
@@ -299,17 +299,8 @@ def config_problem(channel_type: str, config: dict[str, Any]) -> tuple[str, str]
         return (f"config.{name}" if name else "config"), str(exc)
     for name in parsed.__struct_fields__:
         value = getattr(parsed, name)
-        if name.endswith("url") and isinstance(value, str) and (problem := _url_problem(value)):
+        if name.endswith("url") and isinstance(value, str) and (problem := url_problem(value)):
             return f"config.{name}", problem
         if name.endswith("_template") and (problem := template_problem(value)):
             return f"config.{name}", problem
-    return None
-
-
-def _url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "must be an http:// or https:// URL"
-    if not parts.hostname:
-        return "must name a host"
     return None

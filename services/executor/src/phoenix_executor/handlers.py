@@ -13,6 +13,7 @@ from phoenix_contracts.checks import CheckCompleted, CheckJob
 from phoenix_platform import metrics
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
+from phoenix_platform.text import storable
 from prometheus_client import Counter, Histogram
 
 from phoenix_executor.checks.base import CheckContext, Outcome
@@ -77,10 +78,12 @@ async def handle_job(job: CheckJob, deps: ExecutorDeps) -> None:
             timings=outcome.timings,
             status_code=outcome.status_code,
             error_class=outcome.error_class,
-            message=outcome.message,
-            body_excerpt=outcome.body_excerpt,
+            # What a monitored server sends is anyone's text: stored as it reads,
+            # minus the characters no database column can hold.
+            message=storable(outcome.message),
+            body_excerpt=storable(outcome.body_excerpt),
             cert_expires_at=outcome.cert_expires_at,
-            cert_issuer=outcome.cert_issuer,
+            cert_issuer=storable(outcome.cert_issuer) if outcome.cert_issuer else None,
         )
     )
 
@@ -102,3 +105,9 @@ async def run_check(job: CheckJob, deps: ExecutorDeps) -> Outcome:
             return await check.run(spec, deps.checks)
     except TimeoutError:
         return Outcome.down("timeout", f"no answer within {spec.timeout:g} s", started)
+    except Exception as exc:
+        # A check that cannot run is a failed check with a reason, never a crash:
+        # a crashed job is retried, dead-lettered and the monitor never judged.
+        log.warning("check.crashed", monitor_id=job.monitor_id, check=spec.type, exc_info=True)
+        reason = f"the check could not run: {type(exc).__name__}: {exc}"
+        return Outcome.down("check_error", reason, started)

@@ -38,6 +38,7 @@ from phoenix_gateway.api.push import push
 from phoenix_gateway.api.reports import MonitorReportController, ReportController
 from phoenix_gateway.api.statuspages import StatusPageController
 from phoenix_gateway.api.tags import MonitorTagController, TagController
+from phoenix_gateway.api.text import CheckedRequest, refuse_unstorable_parameters
 from phoenix_gateway.api.twofactor import TwoFactorController
 from phoenix_gateway.readmodel.deliveries import DeliveryReads
 from phoenix_gateway.readmodel.history import History
@@ -128,7 +129,9 @@ def create_app(deps: AppDeps) -> Litestar:
             "deliveries": _constant(deps.deliveries),
             "public_pages": _constant(deps.public_pages),
         },
-        guards=[authenticate],
+        # Unstorable text is refused first: it says nothing about the endpoint.
+        guards=[refuse_unstorable_parameters, authenticate],
+        request_class=CheckedRequest,
         middleware=[correlation_middleware, deps.idempotency],
         exception_handlers={Exception: problem_handler},
         request_max_body_size=deps.max_body_bytes,

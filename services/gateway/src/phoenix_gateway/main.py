@@ -114,6 +114,7 @@ async def serve(settings: GatewaySettings) -> None:
         config.ConfigDeps(
             store=runtime.event_store,
             min_interval=settings.min_interval,
+            known_regions=settings.region_names,
             secrets_key=secrets_key_bytes(settings.secrets_key),
             max_monitors=settings.max_monitors,
             monitor_count_of=read_model.monitor_count,

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated, ClassVar
 
 import msgspec
 from phoenix_platform.netguard import parse_networks
 from phoenix_platform.settings import SECRET_FIELDS_WITH_KEY, BaseSettings, SecretsKey
+
+REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # as an executor's PHOENIX_REGION
 
 
 class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
@@ -15,6 +18,12 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
             parse_networks(self.trusted_proxies)
         except ValueError as exc:
             raise ValueError(f"PHOENIX_TRUSTED_PROXIES: {exc}") from None
+        if not self.region_names or not all(REGION.fullmatch(r) for r in self.region_names):
+            raise ValueError("PHOENIX_REGIONS: comma-separated names like eu-west (a-z, 0-9, -)")
+
+    @property
+    def region_names(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.regions.split(",") if r.strip())
 
     health_port: Annotated[
         int,
@@ -26,6 +35,13 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     gateway_port: Annotated[
         int, msgspec.Meta(ge=0, le=65535, description="Port of the HTTP API (and its probes)")
     ] = 8080
+    regions: Annotated[
+        str,
+        msgspec.Meta(
+            description="Regions executors serve (their PHOENIX_REGION), comma-separated;"
+            " monitors may name only these"
+        ),
+    ] = "default"
     min_interval: Annotated[
         int, msgspec.Meta(ge=1, le=86400, description="Shortest monitor interval allowed, seconds")
     ] = 20

@@ -1,9 +1,11 @@
 """Request/reply over core NATS: commands to their owner, auth checks.
 
 The responder side decodes, calls the handler and always answers: a request
-that cannot be decoded gets ``Rejected(code="invalid")`` naming the field, a
-handler crash gets ``Rejected(code="unavailable")`` (and a log line), so a
-caller never waits for a timeout because of bad input.
+that cannot be decoded, or carries text no store can hold (a NUL, a lone
+surrogate: a script may send any bytes here, not only the gateway), gets
+``Rejected(code="invalid")`` naming the field, a handler crash gets
+``Rejected(code="unavailable")`` (and a log line), so a caller never waits
+for a timeout because of bad input.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from phoenix_contracts.base import Rejected
 
 from phoenix_platform.logging import bind_correlation, get_logger
 from phoenix_platform.messaging.codec import encode
+from phoenix_platform.text import find_unstorable_json
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -47,6 +50,10 @@ def responder(
     @broker.subscriber(subject, queue=queue, max_workers=max_workers)
     async def respond(msg: NatsMessage) -> bytes:
         raw = msg.raw_message
+        if unstorable := find_unstorable_json(raw.data):
+            return encode(
+                Rejected(code="invalid", field=unstorable.field, message=unstorable.reason)
+            )
         try:
             request = decoder.decode(raw.data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:

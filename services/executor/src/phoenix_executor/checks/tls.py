@@ -51,6 +51,7 @@ INSECURE = make_insecure_context()
 
 
 def target(spec: MonitorSpec) -> tuple[str, int]:
+    """Host and port to connect to; raises ValueError for a URL it cannot read."""
     if not spec.hostname and spec.url.startswith("https://"):
         parts = urlsplit(spec.url)
         return parts.hostname or "", parts.port or 443
@@ -77,7 +78,10 @@ class TlsCheck:
         self._insecure = insecure or INSECURE
 
     async def run(self, spec: MonitorSpec, ctx: CheckContext) -> Outcome:
-        host, port = target(spec)
+        try:
+            host, port = target(spec)
+        except ValueError as exc:  # stored before the URL was checked when it was saved
+            return Outcome.down("config", f"the URL cannot be read: {exc}", time.perf_counter())
         if not host:
             return Outcome.down("config", "a tls check needs a hostname", time.perf_counter())
         conn = await connect_guarded(ctx.guard, host, port)

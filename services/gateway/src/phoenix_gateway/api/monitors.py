@@ -35,16 +35,42 @@ async def _tag_id(read_model: ReadModel, organization_id: str, tag: str) -> str 
         return (await read_model.tag_names(organization_id)).get(tag.lower())
 
 
+# Each field's bounds, defined once: MonitorCreate and MonitorUpdate both use these
+# (tests/unit/test_monitor_bounds.py fails if they ever disagree). The config role
+# checks what a bound here cannot say: known regions, total header bytes, the URL.
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Url = Annotated[str, msgspec.Meta(max_length=2048)]
 Interval = Annotated[int, msgspec.Meta(ge=1, le=86_400)]
 Timeout = Annotated[float, msgspec.Meta(gt=0, le=300)]
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-StatusRange = Annotated[str, msgspec.Meta(pattern=r"^[1-5][0-9]{2}(-[1-5][0-9]{2})?$")]
-Region = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
-Threshold = Annotated[int, msgspec.Meta(ge=1, le=20)]
+HeaderName = Annotated[str, msgspec.Meta(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")]
 Headers = Annotated[
-    dict[str, Annotated[str, msgspec.Meta(max_length=8192)]], msgspec.Meta(max_length=50)
+    dict[HeaderName, Annotated[str, msgspec.Meta(max_length=8192)]], msgspec.Meta(max_length=50)
+]
+Body = Annotated[str, msgspec.Meta(max_length=65_536)]
+StatusRange = Annotated[str, msgspec.Meta(pattern=r"^[1-5][0-9]{2}(-[1-5][0-9]{2})?$")]
+StatusRanges = Annotated[list[StatusRange], msgspec.Meta(min_length=1, max_length=20)]
+Redirects = Annotated[int, msgspec.Meta(ge=0, le=20)]
+Region = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+Regions = Annotated[list[Region], msgspec.Meta(min_length=1, max_length=10)]
+Threshold = Annotated[int, msgspec.Meta(ge=1, le=20)]
+Quorum = Annotated[int, msgspec.Meta(ge=1, le=10)]
+DegradedAfter = Annotated[int, msgspec.Meta(ge=1, le=300_000)]
+WarningDays = Annotated[
+    list[Annotated[int, msgspec.Meta(ge=0, le=365)]], msgspec.Meta(max_length=10)
+]
+Keyword = Annotated[str, msgspec.Meta(max_length=1024)]
+KeywordMode = Literal["contains", "not_contains"]
+JsonPath = Annotated[str, msgspec.Meta(max_length=512)]
+JsonOperator = Literal["==", "!=", "<", ">", "contains"]
+ExpectedValue = Annotated[str, msgspec.Meta(max_length=1024)]
+Hostname = Annotated[str, msgspec.Meta(max_length=253)]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
+Resolver = Annotated[str, msgspec.Meta(max_length=64)]
+Grace = Annotated[int, msgspec.Meta(ge=0, le=86_400)]
+ExpectedValues = Annotated[
+    list[Annotated[str, msgspec.Meta(max_length=512)]], msgspec.Meta(max_length=20)
 ]
 MonitorType = Literal["http", "keyword", "json", "tls", "tcp", "dns", "ping", "push"]
 
@@ -57,73 +83,67 @@ class MonitorCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     timeout: Timeout = 10.0
     method: Method = "GET"
     headers: Headers = msgspec.field(default_factory=dict)
-    body: Annotated[str, msgspec.Meta(max_length=65_536)] | None = None
-    accepted_status_codes: Annotated[
-        list[StatusRange], msgspec.Meta(min_length=1, max_length=20)
-    ] = msgspec.field(default_factory=lambda: ["200-299"])
-    max_redirects: Annotated[int, msgspec.Meta(ge=0, le=20)] = 10
+    body: Body | None = None
+    accepted_status_codes: StatusRanges = msgspec.field(default_factory=lambda: ["200-299"])
+    max_redirects: Redirects = 10
     ignore_tls_errors: bool = False
-    regions: Annotated[list[Region], msgspec.Meta(min_length=1, max_length=10)] = msgspec.field(
-        default_factory=lambda: ["default"]
-    )
+    regions: Regions = msgspec.field(default_factory=lambda: ["default"])
     failure_threshold: Threshold = 3
     recovery_threshold: Threshold = 2
-    quorum: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
-    degraded_after_ms: Annotated[int, msgspec.Meta(ge=1, le=300_000)] | None = None
+    quorum: Quorum = 1
+    degraded_after_ms: DegradedAfter | None = None
     retry_interval: Interval | None = None
-    cert_warning_days: Annotated[
-        list[Annotated[int, msgspec.Meta(ge=0, le=365)]], msgspec.Meta(max_length=10)
-    ] = msgspec.field(default_factory=lambda: [30, 14, 7, 1])
-    keyword: Annotated[str, msgspec.Meta(max_length=1024)] = ""
-    keyword_mode: Literal["contains", "not_contains"] = "contains"
+    cert_warning_days: WarningDays = msgspec.field(default_factory=lambda: [30, 14, 7, 1])
+    keyword: Keyword = ""
+    keyword_mode: KeywordMode = "contains"
     keyword_case_sensitive: bool = False
-    json_path: Annotated[str, msgspec.Meta(max_length=512)] = ""
-    json_operator: Literal["==", "!=", "<", ">", "contains"] = "=="
-    expected_value: Annotated[str, msgspec.Meta(max_length=1024)] = ""
-    hostname: Annotated[str, msgspec.Meta(max_length=253)] = ""
-    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | None = None
-    dns_record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
-    dns_resolver: Annotated[str, msgspec.Meta(max_length=64)] = ""
-    grace: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 30
-    expected_values: Annotated[
-        list[Annotated[str, msgspec.Meta(max_length=512)]], msgspec.Meta(max_length=20)
-    ] = msgspec.field(default_factory=list)
+    json_path: JsonPath = ""
+    json_operator: JsonOperator = "=="
+    expected_value: ExpectedValue = ""
+    hostname: Hostname = ""
+    port: Port | None = None
+    dns_record_type: RecordType = "A"
+    dns_resolver: Resolver = ""
+    grace: Grace = 30
+    expected_values: ExpectedValues = msgspec.field(default_factory=list)
+
+
+Unset = msgspec.UnsetType
+UNSET = msgspec.UNSET
 
 
 class MonitorUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Only the fields sent change."""
+    """Only the fields sent change; each bounded exactly as in MonitorCreate."""
 
-    name: Name | msgspec.UnsetType = msgspec.UNSET
-    url: Url | msgspec.UnsetType = msgspec.UNSET
-    interval: Interval | msgspec.UnsetType = msgspec.UNSET
-    timeout: Timeout | msgspec.UnsetType = msgspec.UNSET
-    method: Method | msgspec.UnsetType = msgspec.UNSET
-    headers: Headers | msgspec.UnsetType = msgspec.UNSET
-    body: str | msgspec.UnsetType | None = msgspec.UNSET
-    accepted_status_codes: list[StatusRange] | msgspec.UnsetType = msgspec.UNSET
-    max_redirects: Annotated[int, msgspec.Meta(ge=0, le=20)] | msgspec.UnsetType = msgspec.UNSET
-    ignore_tls_errors: bool | msgspec.UnsetType = msgspec.UNSET
-    regions: list[Region] | msgspec.UnsetType = msgspec.UNSET
-    failure_threshold: Threshold | msgspec.UnsetType = msgspec.UNSET
-    recovery_threshold: Threshold | msgspec.UnsetType = msgspec.UNSET
-    quorum: Annotated[int, msgspec.Meta(ge=1, le=10)] | msgspec.UnsetType = msgspec.UNSET
-    degraded_after_ms: Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType | None = msgspec.UNSET
-    retry_interval: Interval | msgspec.UnsetType | None = msgspec.UNSET
-    cert_warning_days: list[int] | msgspec.UnsetType = msgspec.UNSET
-    keyword: str | msgspec.UnsetType = msgspec.UNSET
-    keyword_mode: Literal["contains", "not_contains"] | msgspec.UnsetType = msgspec.UNSET
-    keyword_case_sensitive: bool | msgspec.UnsetType = msgspec.UNSET
-    json_path: str | msgspec.UnsetType = msgspec.UNSET
-    json_operator: Literal["==", "!=", "<", ">", "contains"] | msgspec.UnsetType = msgspec.UNSET
-    expected_value: str | msgspec.UnsetType = msgspec.UNSET
-    hostname: str | msgspec.UnsetType = msgspec.UNSET
-    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | msgspec.UnsetType | None = msgspec.UNSET
-    dns_record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] | msgspec.UnsetType = (
-        msgspec.UNSET
-    )
-    dns_resolver: str | msgspec.UnsetType = msgspec.UNSET
-    expected_values: list[str] | msgspec.UnsetType = msgspec.UNSET
-    grace: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | msgspec.UnsetType = msgspec.UNSET
+    name: Name | Unset = UNSET
+    url: Url | Unset = UNSET
+    interval: Interval | Unset = UNSET
+    timeout: Timeout | Unset = UNSET
+    method: Method | Unset = UNSET
+    headers: Headers | Unset = UNSET
+    body: Body | Unset | None = UNSET
+    accepted_status_codes: StatusRanges | Unset = UNSET
+    max_redirects: Redirects | Unset = UNSET
+    ignore_tls_errors: bool | Unset = UNSET
+    regions: Regions | Unset = UNSET
+    failure_threshold: Threshold | Unset = UNSET
+    recovery_threshold: Threshold | Unset = UNSET
+    quorum: Quorum | Unset = UNSET
+    degraded_after_ms: DegradedAfter | Unset | None = UNSET
+    retry_interval: Interval | Unset | None = UNSET
+    cert_warning_days: WarningDays | Unset = UNSET
+    keyword: Keyword | Unset = UNSET
+    keyword_mode: KeywordMode | Unset = UNSET
+    keyword_case_sensitive: bool | Unset = UNSET
+    json_path: JsonPath | Unset = UNSET
+    json_operator: JsonOperator | Unset = UNSET
+    expected_value: ExpectedValue | Unset = UNSET
+    hostname: Hostname | Unset = UNSET
+    port: Port | Unset | None = UNSET
+    dns_record_type: RecordType | Unset = UNSET
+    dns_resolver: Resolver | Unset = UNSET
+    expected_values: ExpectedValues | Unset = UNSET
+    grace: Grace | Unset = UNSET
 
 
 class Monitor(MonitorCreate, kw_only=True):

@@ -48,6 +48,7 @@ Reply = Accepted | Rejected
 class ConfigDeps:
     store: EventStore
     min_interval: int
+    known_regions: frozenset[str]  # regions an executor serves; monitors may name only these
     # seals channel and monitor secrets; None: channels and monitors with secrets are refused
     secrets_key: bytes | None
     max_monitors: int  # per organization; 0 means no limit
@@ -72,6 +73,7 @@ async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
         event_id=uuid7(),
         now=datetime.now(UTC),
         min_interval=deps.min_interval,
+        known_regions=deps.known_regions,
         new_push_token=secrets.token_urlsafe(24),
         max_monitors=deps.max_monitors,
         monitor_count=count,

@@ -25,8 +25,16 @@ from phoenix_contracts.monitors import (
     ResumeMonitor,
     UpdateMonitor,
 )
+from phoenix_contracts.urls import url_problem
 
 from phoenix_gateway.config.aggregate import Aggregate, next_envelope
+
+# Every header a check sends, names and values together: what a web server
+# accepts in one request (and what one check job may carry per region).
+MAX_HEADER_BYTES = 16_384
+# The whole spec travels in every check job: the HTTP API's field bounds keep it
+# far below this, a command sent straight over NATS is held to it here.
+MAX_SPEC_BYTES = 131_072
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class Context:
     event_id: str
     now: datetime
     min_interval: int
+    # Regions an executor serves (PHOENIX_REGIONS): a job for any other would never run.
+    known_regions: frozenset[str] = frozenset({"default"})
     new_push_token: str = ""  # used if the command creates a push monitor
     # The organization's quota (0: none) and how many monitors it has now.
     max_monitors: int = 0
@@ -77,13 +87,15 @@ class Context:
     )
 
 
-def validate_spec(spec: MonitorSpec, min_interval: int) -> Rejected | None:
-    if spec.interval < min_interval:
-        return _invalid("interval", f"must be at least {min_interval} seconds")
+def validate_spec(spec: MonitorSpec, ctx: Context) -> Rejected | None:
+    if spec.interval < ctx.min_interval:
+        return _invalid("interval", f"must be at least {ctx.min_interval} seconds")
     if spec.timeout >= spec.interval:
         return _invalid("timeout", "must be shorter than the interval")
-    if spec.type in ("http", "keyword", "json") and (problem := _check_http_url(spec.url)):
-        return _invalid("url", problem)
+    if (rejected := _check_url(spec)) is not None:
+        return rejected
+    if (rejected := _check_fan_out(spec, ctx.known_regions)) is not None:
+        return rejected
     if (rejected := _check_type_fields(spec)) is not None:
         return rejected
     for code in spec.accepted_status_codes:
@@ -120,6 +132,43 @@ def _check_type_fields(spec: MonitorSpec) -> Rejected | None:
     return None
 
 
+def _check_url(spec: MonitorSpec) -> Rejected | None:
+    """The URL is read once, here, fully: a check never meets one it cannot parse."""
+    tls_by_url = spec.type == "tls" and spec.url.startswith("https://")  # as checks/tls.py
+    if spec.type not in ("http", "keyword", "json") and not tls_by_url:
+        return None
+    schemes = ("https",) if spec.type == "tls" else ("http", "https")
+    if problem := url_problem(spec.url, schemes):
+        return _invalid("url", problem)
+    parts = urlsplit(spec.url)  # parses: url_problem said so
+    if parts.username is not None or parts.password is not None:
+        return _invalid("url", "credentials in the URL are not allowed: use basic auth fields")
+    return None
+
+
+def _check_fan_out(spec: MonitorSpec, known_regions: frozenset[str]) -> Rejected | None:
+    """Each region is one job per interval, each job carries every header: both bounded."""
+    for region in spec.regions:
+        if region not in known_regions:
+            known = ", ".join(sorted(known_regions))
+            return _invalid("regions", f"unknown region {region[:40]!r}; known: {known}")
+    if not spec.regions or len(set(spec.regions)) != len(spec.regions):
+        return _invalid("regions", "name at least one region, each once")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in spec.headers.items())
+    if size > MAX_HEADER_BYTES:
+        return _invalid("headers", f"at most {MAX_HEADER_BYTES} bytes of names and values")
+    sizes = {
+        name: len(msgspec.json.encode(value))
+        for name, value in msgspec.structs.asdict(spec).items()
+    }
+    if sum(sizes.values()) > MAX_SPEC_BYTES:
+        largest = max(sizes, key=sizes.__getitem__)
+        return _invalid(
+            largest, f"the monitor is over {MAX_SPEC_BYTES} bytes; this is its largest field"
+        )
+    return None
+
+
 def _is_hostname(host: str) -> bool:
     if _is_address(host):
         return True
@@ -135,7 +184,7 @@ def _is_address(value: str) -> bool:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
-    return not port or port.isdigit()
+    return not port or (port.isdigit() and 1 <= int(port) <= 65535)
 
 
 def _is_status_range(code: str) -> bool:
@@ -143,26 +192,6 @@ def _is_status_range(code: str) -> bool:
     if not low.isdigit() or not (high or low).isdigit():
         return False
     return 100 <= int(low) <= int(high or low) <= 599
-
-
-def _check_http_url(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "must be an http:// or https:// URL"
-    if not parts.hostname:
-        return "must name a host"
-    if parts.username or parts.password:
-        return "credentials in the URL are not allowed: use basic auth fields"
-    try:
-        _ = parts.port
-    except ValueError:
-        return "has an invalid port"
-    try:
-        ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        if not all(label and len(label) <= 63 for label in parts.hostname.split(".")):
-            return "has an invalid host name"
-    return None
 
 
 def _invalid(field: str, message: str) -> Rejected:
@@ -176,7 +205,7 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
     if isinstance(cmd, CreateMonitor):
         if state.exists:
             return Rejected(code="conflict", message="monitor exists")
-        if (problem := validate_spec(cmd.spec, ctx.min_interval)) is not None:
+        if (problem := validate_spec(cmd.spec, ctx)) is not None:
             return problem
         if ctx.max_monitors and ctx.monitor_count >= ctx.max_monitors:
             return Rejected(
@@ -196,7 +225,7 @@ def decide(state: MonitorState, cmd: MonitorCommand, ctx: Context) -> list[Event
     env = next_envelope(state.version, cmd, ctx)
     match cmd:
         case UpdateMonitor(spec=spec):
-            if (problem := validate_spec(spec, ctx.min_interval)) is not None:
+            if (problem := validate_spec(spec, ctx)) is not None:
                 return problem
             if spec.type != (state.spec.type if state.spec else spec.type):
                 return _invalid("type", "a monitor's type cannot change; create a new monitor")
