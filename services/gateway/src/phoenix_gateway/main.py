@@ -116,6 +116,8 @@ async def serve(settings: GatewaySettings) -> None:
             tag_names_of=read_model.tag_names,
             status_page_slugs=read_model.status_page_slugs,
             monitor_ids_of=read_model.monitor_ids,
+            max_maintenance_windows=settings.max_maintenance_windows,
+            window_count_of=partial(read_model.count, "maintenance"),
         ),
     )
     partitions = PartitionManager(engine, history_partitions(settings.results_retention_days))

@@ -33,6 +33,12 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
         int,
         msgspec.Meta(ge=0, description="Most monitors one organization may have (0: no limit)"),
     ] = 1000
+    max_maintenance_windows: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, description="Most maintenance windows one organization may have (0: no limit)"
+        ),
+    ] = 100
     cookie_secure: Annotated[
         bool,
         msgspec.Meta(
