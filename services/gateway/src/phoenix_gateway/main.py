@@ -214,7 +214,8 @@ async def serve(settings: GatewaySettings) -> None:
         await asyncio.wait_for(http, timeout=20)
 
     runtime.on_stopping(stop_http)
-    await runtime.serve(health=False)
+    # The health port serves /metrics away from the public API port.
+    await runtime.serve()
 
 
 def main() -> None:

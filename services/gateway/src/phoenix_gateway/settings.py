@@ -4,7 +4,12 @@ from typing import Annotated, ClassVar
 
 import msgspec
 from phoenix_platform.netguard import parse_networks
-from phoenix_platform.settings import SECRET_FIELDS_WITH_KEY, BaseSettings, SecretsKey
+from phoenix_platform.settings import (
+    SECRET_FIELDS_WITH_KEY,
+    BaseSettings,
+    HealthPort,
+    SecretsKey,
+)
 
 
 class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
@@ -16,10 +21,8 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
         except ValueError as exc:
             raise ValueError(f"PHOENIX_TRUSTED_PROXIES: {exc}") from None
 
-    health_port: Annotated[
-        int,
-        msgspec.Meta(ge=0, le=65535, description="Unused by the gateway: probes use the API port"),
-    ] = 8080
+    # /metrics lives here, never on the public API port (probes use the API port)
+    health_port: HealthPort = 8087
     gateway_host: Annotated[str, msgspec.Meta(description="Address the HTTP API listens on")] = (
         "127.0.0.1"
     )
