@@ -165,3 +165,9 @@ def test_a_valid_private_target_list_is_accepted() -> None:
 def test_a_bad_region_is_an_error_naming_phoenix_region() -> None:
     with pytest.raises(SettingsError, match=r"^PHOENIX_REGION: "):
         load(ExecutorSettings, {"PHOENIX_REGION": "EU West"})
+
+
+@pytest.mark.parametrize("value", ["dns.google", "1.1.1.1:99999"])
+def test_a_bad_dns_check_resolver_is_an_error_naming_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="PHOENIX_DNS_CHECK_RESOLVER"):
+        load(ExecutorSettings, {"PHOENIX_DNS_CHECK_RESOLVER": value})

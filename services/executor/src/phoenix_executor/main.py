@@ -29,7 +29,9 @@ async def serve(settings: ExecutorSettings) -> None:
         )
 
     guard = NetGuard(parse_networks(settings.allow_private_targets))
-    checks = CheckContext(guard=guard, engine=Engine(guard=guard))
+    checks = CheckContext(
+        guard=guard, engine=Engine(guard=guard), dns_resolver=settings.dns_check_resolver
+    )
     deps = ExecutorDeps(checks=checks, publish=publish)
     jobs = WorkConsumer(
         runtime.broker,
