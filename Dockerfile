@@ -117,10 +117,13 @@ RUN groupadd --system --gid 10001 phoenix \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin phoenix
 # Bytecode was compiled at build time; the code is root-owned and read-only to the service.
+# Health ports (/healthz, /readyz, /metrics) default to loopback; in a container the
+# probes and Prometheus come from outside it. Keep that port off public networks.
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PHOENIX_LOG_FORMAT=json
+    PHOENIX_LOG_FORMAT=json \
+    PHOENIX_HEALTH_HOST=0.0.0.0
 WORKDIR /app
 USER 10001:10001
 # Every service drains and stops on SIGTERM (the runtime owns the signal).
@@ -134,7 +137,8 @@ FROM runtime AS gateway
 COPY --from=build-gateway /app/.venv /app/.venv
 LABEL org.opencontainers.image.title="phoenix-gateway"
 ENV PHOENIX_GATEWAY_HOST=0.0.0.0
-EXPOSE 8080
+# 8087: /metrics (PHOENIX_HEALTH_PORT), never on the API port
+EXPOSE 8080 8087
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["/app/.venv/bin/python", "-m", "phoenix_platform.probe", "PHOENIX_GATEWAY_PORT", "8080"]
 ENTRYPOINT ["/app/.venv/bin/python", "-m", "phoenix_gateway"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -125,3 +126,24 @@ def test_resolver_addresses_parse_with_an_optional_port(text: str, port: int) ->
 async def test_a_malformed_resolver_is_down_with_config(ctx: CheckContext) -> None:
     outcome = await CHECK.run(make_spec("dns", hostname="x.test", dns_resolver="dns.google"), ctx)
     assert outcome.error_class == "config"
+
+
+@pytest.mark.parametrize("resolver", ["9.9.9.9:99999", "9.9.9.9:0", "[2620:fe::fe]:65536"])
+async def test_a_resolver_port_out_of_range_is_down_with_config_not_a_crash(
+    ctx: CheckContext, resolver: str
+) -> None:
+    outcome = await CHECK.run(make_spec("dns", hostname="x.test", dns_resolver=resolver), ctx)
+    assert (outcome.outcome, outcome.error_class) == ("down", "config")
+
+
+async def test_the_operators_resolver_answers_monitors_that_name_none(
+    guarded_ctx: CheckContext, dns_peer: DnsPeer
+) -> None:
+    # The operator's choice (PHOENIX_DNS_CHECK_RESOLVER) is trusted, even on loopback;
+    # a member's dns_resolver still passes the guard.
+    operators = replace(guarded_ctx, dns_resolver=f"127.0.0.1:{dns_peer.port}")
+    spec = make_spec("dns", hostname="example.test", dns_record_type="A")
+    outcome = await CHECK.run(spec, operators)
+    assert (outcome.outcome, outcome.message) == ("up", "A example.test: 192.0.2.10, 192.0.2.11")
+    members = await CHECK.run(dns_spec(dns_peer, "example.test", "A"), operators)
+    assert members.error_class == "refused"

@@ -20,7 +20,7 @@ import yaml
 from phoenix_cli.config_table import rows
 
 from tests.deploy.dockerfile import ROOT, SERVICES
-from tests.deploy.test_images import health_setting
+from tests.deploy.test_images import health_setting, metrics_setting
 
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -262,7 +262,20 @@ def test_prometheus_scrapes_every_service_on_its_metrics_port() -> None:
     config = yaml.safe_load(PROMETHEUS.read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     for service in SERVICES:
-        _, port = health_setting(service)
+        _, port = metrics_setting(service)  # the gateway's too: never its API port
         (sd,) = jobs[service]["dns_sd_configs"]
         assert sd["names"] == [service], service
         assert sd["port"] == port, service
+
+
+def test_health_ports_answer_probes_inside_the_network_and_are_never_published(
+    compose: dict[str, Any],
+) -> None:
+    for service in SERVICES:
+        spec = compose["services"][service]
+        assert environment(spec)["PHOENIX_HEALTH_HOST"] == "0.0.0.0", service
+        variable, default = metrics_setting(service)
+        port = environment(spec).get(variable, str(default))
+        assert port == str(default), "the image and Prometheus assume the default"
+        published = [str(p) for p in spec.get("ports", [])]
+        assert not any(p.split(":")[-1] == port for p in published), (service, published)

@@ -56,6 +56,11 @@ def health_setting(service: str) -> tuple[str, int]:
     return f"PHOENIX_{field.upper()}", int(getattr(cls(), field))
 
 
+def metrics_setting(service: str) -> tuple[str, int]:
+    """(variable, default) of the port /metrics answers on: the health port, the gateway's too."""
+    return "PHOENIX_HEALTH_PORT", int(settings_class(service)().health_port)
+
+
 def healthcheck_command(args: str) -> list[str]:
     _, _, command = args.partition("CMD ")
     return exec_form(command)
@@ -70,6 +75,22 @@ def test_every_service_has_a_target_and_the_targets_share_one_runtime() -> None:
         assert service in found, f"no `FROM ... AS {service}` stage"
         names = [stage.name for stage in chain(found, service)]
         assert names[1:] == ["runtime"], names
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_health_port_listens_beyond_loopback_in_a_container(service: str) -> None:
+    # Loopback is the setting's default (for `phoenix dev`); probes and
+    # Prometheus reach a container from outside it.
+    words = [
+        word
+        for stage in chain(stages(), service)
+        for args in stage.all("ENV")
+        for word in shlex.split(args)
+    ]
+    assert "PHOENIX_HEALTH_HOST=0.0.0.0" in words
+    assert str(metrics_setting(service)[1]) in " ".join(
+        args for stage in chain(stages(), service) for args in stage.all("EXPOSE")
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -235,12 +235,15 @@ def test_every_deployment_probes_its_health_port(overlay: str) -> None:
         startup = probes["startupProbe"]
         assert startup is not None
         assert startup["periodSeconds"] * startup["failureThreshold"] >= 120, service
+        # /metrics is on the health port, the gateway's too (never its API port);
+        # it listens beyond loopback so kubelet and Prometheus reach it.
+        metrics = int(env.get("PHOENIX_HEALTH_PORT", _default(service, "PHOENIX_HEALTH_PORT")))
+        assert env.get("PHOENIX_HEALTH_HOST") == "0.0.0.0", service
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
         assert annotations["prometheus.io/path"] == "/metrics"
-        assert int(annotations["prometheus.io/port"]) == listens, service
-        if service != "gateway":
-            assert _ports(spec).get("metrics") == listens, f"{service}: no port named metrics"
+        assert int(annotations["prometheus.io/port"]) == metrics, service
+        assert _ports(spec).get("metrics") == metrics, f"{service}: no port named metrics"
 
 
 def test_every_deployment_has_requests_and_limits(overlay: str) -> None:

@@ -1,4 +1,4 @@
-"""Per-organization quotas: how many monitors, how often they may run."""
+"""Per-organization quotas: how many monitors and maintenance windows, how often checks run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack_settings() -> dict[str, str]:
-    return {"PHOENIX_MAX_MONITORS": "2", "PHOENIX_MIN_INTERVAL": "30"}
+    return {
+        "PHOENIX_MAX_MONITORS": "2",
+        "PHOENIX_MIN_INTERVAL": "30",
+        "PHOENIX_MAX_MAINTENANCE_WINDOWS": "2",
+    }
 
 
 def monitor(name: str, interval: int = 60) -> dict[str, object]:
@@ -43,3 +47,18 @@ def test_the_minimum_interval_is_enforced_with_a_field_error(stack: RunningStack
     assert fast.json()["errors"] == [
         {"field": "interval", "message": "must be at least 30 seconds"}
     ]
+
+
+def test_an_organization_cannot_pass_its_maintenance_window_limit(stack: RunningStack) -> None:
+    # Every window is weighed on every check result of the organization's monitors.
+    user = User(stack)
+    never = {"title": "never", "strategy": "cron", "cron": "0 0 31 2 *", "duration_seconds": 604800}
+    for _ in range(2):
+        assert user.call("POST", "/api/v1/maintenance-windows", json=never).status_code == 201
+    third = user.call("POST", "/api/v1/maintenance-windows", json=never)
+    assert third.status_code == 422
+    assert third.headers["content-type"].startswith("application/problem+json")
+    assert "limit of 2 maintenance windows" in third.json()["detail"]
+    first = user.call("GET", "/api/v1/maintenance-windows").json()["items"][0]["id"]
+    assert user.call("DELETE", f"/api/v1/maintenance-windows/{first}").status_code == 204
+    assert user.call("POST", "/api/v1/maintenance-windows", json=never).status_code == 201

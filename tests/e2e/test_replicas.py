@@ -91,7 +91,8 @@ class Stack:
         env = {
             **os.environ,
             **self.env,
-            "PHOENIX_HEALTH_PORT": str(port),
+            # the gateway's /metrics has a port of its own, away from its API
+            "PHOENIX_HEALTH_PORT": str(free_port() if service == "gateway" else port),
             "PHOENIX_GATEWAY_PORT": str(port),
         }
         with log.open("wb") as out:

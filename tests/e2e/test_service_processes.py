@@ -63,12 +63,14 @@ def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
     service: str, servers: Servers, namespace: str, database_url: str
 ) -> None:
     port = free_port()
+    # /metrics is on the health port; the gateway's is not its API port
+    metrics_port = free_port() if service == "gateway" else port
     env = {
         "PHOENIX_NATS_URL": servers.nats_url,
         "PHOENIX_DATABASE_URL": database_url,
         "PHOENIX_REDIS_URL": servers.redis_url,
         "PHOENIX_NAMESPACE": namespace,
-        "PHOENIX_HEALTH_PORT": str(port),
+        "PHOENIX_HEALTH_PORT": str(metrics_port),
         "PHOENIX_GATEWAY_PORT": str(port),
     }
     process = run_service(service, env)
@@ -92,7 +94,7 @@ def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
             lag = ready.json()["details"][follower]
             assert set(lag) == {"applied", "newest", "lag"}
             assert lag["lag"] == max(0, lag["newest"] - lag["applied"])
-            exposed = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+            exposed = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
             assert exposed.headers["content-type"].startswith("text/plain")
             gauge = f'phoenix_follower_lag_events{{service="{service}",follower="{follower}"}}'
             assert gauge in exposed.text

@@ -65,6 +65,22 @@ def test_a_bad_schedule_is_refused_naming_the_field() -> None:
     assert decision.field == "cron"
 
 
+def test_creating_past_the_organizations_window_quota_is_refused_naming_the_limit() -> None:
+    create = CreateMaintenanceWindow(organization_id="o", spec=MaintenanceSpec(title="m"))
+
+    def with_quota(limit: int, count: int) -> list[Event] | Rejected:
+        ctx = Context("w1", "e1", NOW, max_windows=limit, window_count=count)
+        return decide(WindowState(), create, ctx)
+
+    rejected = with_quota(100, 100)
+    assert isinstance(rejected, Rejected)
+    assert rejected.code == "quota"
+    assert "limit of 100 maintenance windows" in rejected.message
+    assert "PHOENIX_MAX_MAINTENANCE_WINDOWS" in rejected.message
+    assert isinstance(with_quota(100, 99), list)
+    assert isinstance(with_quota(0, 10**6), list)  # 0: no limit
+
+
 def result(outcome: str, second: int) -> CheckCompleted:
     due = NOW + timedelta(seconds=second)
     return CheckCompleted(

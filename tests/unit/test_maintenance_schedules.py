@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from phoenix_contracts.maintenance import MaintenanceSpec
-from phoenix_platform.maintenance import InvalidSchedule, in_force, parse_cron, validate
+from phoenix_platform.maintenance import InvalidSchedule, Schedule, in_force, parse_cron, validate
 
 # Sunday 2026-03-29 is the day Europe/Berlin moves its clocks forward (02:00 → 03:00).
 MON = datetime(2026, 3, 23, tzinfo=UTC)
@@ -142,3 +144,114 @@ def test_cron_fields_expand_lists_ranges_and_steps() -> None:
     assert days == {1, 2, 3}
     assert months == {1, 7}
     assert weekdays == set(range(8))
+
+
+def by_definition(spec: MaintenanceSpec, moment: datetime) -> bool:
+    """The definition, walked minute by minute: some start covers ``moment``'s wall-clock time."""
+    from zoneinfo import ZoneInfo
+
+    wall = moment.astimezone(ZoneInfo(spec.timezone)).replace(tzinfo=None)
+    minute = wall.replace(second=0, microsecond=0)
+    if spec.strategy == "recurring":
+        hour, _, mm = spec.start_time.partition(":")
+        cron = f"{int(mm)} {int(hour)} * * " + (
+            ",".join(str((day + 1) % 7) for day in spec.weekdays) or "*"
+        )
+    else:
+        cron = spec.cron
+    minutes, hours, days, months, weekdays = parse_cron(cron)
+    while minute > wall - timedelta(seconds=spec.duration_seconds):
+        cron_weekday = (minute.weekday() + 1) % 7
+        if (
+            minute.minute in minutes
+            and minute.hour in hours
+            and minute.day in days
+            and minute.month in months
+            and (cron_weekday in weekdays or (cron_weekday == 0 and 7 in weekdays))
+        ):
+            return True
+        minute -= timedelta(minutes=1)
+    return False
+
+
+SCHEDULES = st.one_of(
+    st.builds(
+        lambda cron, duration, zone: window(
+            strategy="cron", cron=cron, duration_seconds=duration, timezone=zone
+        ),
+        st.sampled_from(
+            [
+                "*/15 * * * *",
+                "0 3 * * 0",
+                "30 2 1,15 * *",
+                "0 9-17/4 * * 1-5",
+                "0 0 31 2 *",
+                "59 23 29 2 *",
+                "0 2 * 3 7",
+                "5,50 1-3 * * 6",
+            ]
+        ),
+        st.sampled_from([60, 1800, 7200, 90_000, 604_800]),
+        st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]),
+    ),
+    st.builds(
+        lambda days, start, duration, zone: window(
+            strategy="recurring",
+            weekdays=days,
+            start_time=start,
+            duration_seconds=duration,
+            timezone=zone,
+        ),
+        st.lists(st.integers(0, 6), max_size=3, unique=True),
+        st.sampled_from(["00:00", "02:30", "23:59"]),
+        st.sampled_from([60, 7200, 172_800]),
+        st.sampled_from(["UTC", "Europe/Berlin"]),
+    ),
+)
+# Around the 2026 spring and autumn clock changes, a leap day and a year's end.
+MOMENTS = st.lists(
+    st.datetimes(
+        min_value=datetime(2026, 3, 20),
+        max_value=datetime(2026, 4, 5),
+        timezones=st.just(UTC),
+    )
+    | st.datetimes(
+        min_value=datetime(2026, 10, 20), max_value=datetime(2026, 11, 5), timezones=st.just(UTC)
+    )
+    | st.datetimes(
+        min_value=datetime(2027, 12, 25), max_value=datetime(2028, 3, 5), timezones=st.just(UTC)
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(spec=SCHEDULES, moments=MOMENTS)
+def test_a_compiled_schedule_answers_as_the_definition_in_any_order_of_instants(
+    spec: MaintenanceSpec, moments: list[datetime]
+) -> None:
+    schedule = Schedule(spec)  # one schedule asked in turn: its cached span must never lie
+    duration = timedelta(seconds=spec.duration_seconds)
+    for moment in moments:
+        # each instant, just after it, at and just past its span's end, and back in time
+        for instant in (
+            moment,
+            moment + timedelta(seconds=30),
+            moment + duration,
+            moment + duration + timedelta(seconds=59),
+            moment - timedelta(hours=1),
+        ):
+            expected = by_definition(spec, instant)
+            assert schedule.covers(instant) is expected, instant
+            assert in_force(spec, True, instant) is expected, instant
+
+
+def test_a_schedule_is_searched_again_only_when_its_span_has_passed() -> None:
+    spec = window(strategy="cron", cron="0 3 * * *", duration_seconds=1800)
+    schedule = Schedule(spec)
+    minutes = [at(24, 2) + timedelta(minutes=n) for n in range(24 * 60)]  # a whole day
+    answers = [schedule.covers(moment) for moment in minutes]
+    assert sum(answers) == 30
+    # before 03:00, the 03:00-03:30 firing, after it until tomorrow's 03:00
+    assert schedule.searches == 3

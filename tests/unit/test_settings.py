@@ -177,3 +177,9 @@ def test_a_bad_list_of_regions_names_the_variable(value: str) -> None:
 def test_the_known_regions_are_read_from_a_comma_separated_list() -> None:
     settings = load(GatewaySettings, {"PHOENIX_REGIONS": "default, eu-west"})
     assert settings.region_names == {"default", "eu-west"}
+
+
+@pytest.mark.parametrize("value", ["dns.google", "1.1.1.1:99999"])
+def test_a_bad_dns_check_resolver_is_an_error_naming_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="PHOENIX_DNS_CHECK_RESOLVER"):
+        load(ExecutorSettings, {"PHOENIX_DNS_CHECK_RESOLVER": value})

@@ -140,7 +140,7 @@ def _port_free(port: int) -> bool:
 def _spawn_all(
     env: dict[str, str], gateway_port: int
 ) -> tuple[list[ServiceProcess], dict[str, str]]:
-    """The service processes, and where each one's probes (``/readyz``, ``/metrics``) are."""
+    """The service processes, and where each one's health port (``/metrics``) is."""
     from phoenix_devstack import free_port
 
     processes = []
@@ -148,12 +148,14 @@ def _spawn_all(
     for name in SERVICES:
         service_env = dict(env)
         service_env["PHOENIX_GATEWAY_PORT"] = str(gateway_port)
-        port = gateway_port
-        if name != "gateway":  # the gateway serves its probes on its API port
-            port = free_port()
-            service_env["PHOENIX_HEALTH_PORT"] = str(port)
-        probes[name] = f"http://127.0.0.1:{port}"
-        processes.append(ServiceProcess(name, service_env, probes[name] + "/readyz"))
+        # Health ports listen on loopback unless the caller says otherwise:
+        # /metrics and /readyz are for this machine only.
+        service_env.setdefault("PHOENIX_HEALTH_HOST", "127.0.0.1")
+        service_env["PHOENIX_HEALTH_PORT"] = str(free_port())
+        probes[name] = f"http://127.0.0.1:{service_env['PHOENIX_HEALTH_PORT']}"
+        # The gateway is ready when its API answers, not only its health port.
+        ready = f"http://127.0.0.1:{gateway_port}" if name == "gateway" else probes[name]
+        processes.append(ServiceProcess(name, service_env, ready + "/readyz"))
     return processes, probes
 
 

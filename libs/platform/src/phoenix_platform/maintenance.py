@@ -8,13 +8,18 @@ across daylight-saving changes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phoenix_contracts.maintenance import MaintenanceSpec
 
-MINUTE = timedelta(minutes=1)
-MAX_DURATION = 7 * 24 * 3600  # seconds; bounds how far back a cron window is searched
+DAY = timedelta(days=1)
+MAX_DURATION = 7 * 24 * 3600  # seconds; bounds how far back a schedule is searched
+# How far ahead the next start is searched; a schedule that never fires (Feb 31)
+# is found out once per horizon, not once per check result.
+HORIZON = timedelta(days=366)
 _FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))  # minute hour day month weekday
 
 
@@ -48,52 +53,130 @@ def in_force(spec: MaintenanceSpec, active: bool, at: datetime) -> bool:
     """Whether the window covers the instant ``at`` (timezone-aware)."""
     if not active:
         return False
+    if spec.strategy in ("manual", "single"):
+        return _covers_absolute(spec, at)
+    return Schedule(spec).latest_start(at) is not None
+
+
+class Schedule:
+    """A window's schedule, compiled once per change, answering "in force at t?" in O(1).
+
+    The evaluator asks for every check result; walking the calendar each time
+    made one window that never fires cost milliseconds per result. Instead the
+    last answer is kept with the stretch of wall-clock time it holds for (until
+    the firing's duration ends, or until the next firing), and the calendar is
+    searched again only once ``at`` leaves that stretch. ``searches`` counts
+    those walks, for tests and benchmarks.
+    """
+
+    def __init__(self, spec: MaintenanceSpec) -> None:
+        self.spec = spec
+        self.searches = 0
+        self._calendar = _calendar(spec) if spec.strategy in ("recurring", "cron") else None
+        self._zone = _zone(spec.timezone) if self._calendar is not None else None
+        self._duration = timedelta(seconds=spec.duration_seconds)
+        # [from, until) in local wall-clock time, and the answer throughout it
+        self._span: tuple[datetime, datetime, bool] | None = None
+
+    def covers(self, at: datetime) -> bool:
+        """Whether the schedule (ignoring ``active``) covers the instant ``at``."""
+        if self._calendar is None or self._zone is None:
+            return _covers_absolute(self.spec, at)
+        wall = _wall(at, self._zone)
+        if self._span is None or not self._span[0] <= wall < self._span[1]:
+            self._span = self._span_at(self._calendar, wall)
+        return self._span[2]
+
+    def latest_start(self, at: datetime) -> datetime | None:
+        """The wall-clock start of the firing covering ``at``, if one does."""
+        if self._calendar is None or self._zone is None:
+            return None
+        return _latest_start(self._calendar, _wall(at, self._zone), self._duration)
+
+    def _span_at(self, calendar: _Calendar, wall: datetime) -> tuple[datetime, datetime, bool]:
+        self.searches += 1
+        start = _latest_start(calendar, wall, self._duration)
+        if start is not None:
+            return start, start + self._duration, True
+        # Nothing covers ``wall``, nor anything later until the next firing. A
+        # schedule that never fires (Feb 31) is searched once per HORIZON.
+        following = _next_start(calendar, wall, wall + HORIZON)
+        return wall, following or wall + HORIZON, False
+
+
+def _covers_absolute(spec: MaintenanceSpec, at: datetime) -> bool:
     if spec.strategy == "manual":
         return True
-    if spec.strategy == "single":
-        return (
-            spec.start_at is not None
-            and spec.end_at is not None
-            and (spec.start_at <= at < spec.end_at)
-        )
-    local = at.astimezone(_zone(spec.timezone))
-    duration = timedelta(seconds=spec.duration_seconds)
-    if spec.strategy == "recurring":
-        return any(start <= local < start + duration for start in _recent_starts(spec, local))
-    return _cron_fired_within(parse_cron(spec.cron), local, duration)
-
-
-def _recent_starts(spec: MaintenanceSpec, local: datetime) -> list[datetime]:
-    hour, minute = _start_time(spec.start_time)
-    days_back = spec.duration_seconds // 86_400 + 1
-    starts = []
-    for back in range(days_back + 1):
-        day = local - timedelta(days=back)
-        if not spec.weekdays or day.weekday() in spec.weekdays:
-            starts.append(day.replace(hour=hour, minute=minute, second=0, microsecond=0))
-    return starts
-
-
-def _cron_fired_within(fields: list[set[int]], local: datetime, duration: timedelta) -> bool:
-    minute = local.replace(second=0, microsecond=0)
-    earliest = local - duration
-    while minute > earliest:
-        if _matches(fields, minute):
-            return True
-        minute -= MINUTE
-    return False
-
-
-def _matches(fields: list[set[int]], at: datetime) -> bool:
-    minutes, hours, days, months, weekdays = fields
-    cron_weekday = (at.weekday() + 1) % 7  # cron: 0 = Sunday
     return (
-        at.minute in minutes
-        and at.hour in hours
-        and at.month in months
-        and at.day in days
-        and (cron_weekday in weekdays or (cron_weekday == 0 and 7 in weekdays))
+        spec.start_at is not None and spec.end_at is not None and spec.start_at <= at < spec.end_at
     )
+
+
+def _wall(at: datetime, zone: ZoneInfo) -> datetime:
+    # Recurring and cron windows live in naive local wall-clock time: "02:00" is
+    # 02:00 on both sides of a daylight-saving change.
+    return at.astimezone(zone).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """The minutes a schedule starts at; hours and minutes sorted for walking."""
+
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]  # Python's: 0 = Monday
+
+    def fires_on(self, day: date) -> bool:
+        return day.month in self.months and day.day in self.days and day.weekday() in self.weekdays
+
+    def starts_on(self, day: date, latest_first: bool) -> Iterator[datetime]:
+        if not self.fires_on(day):
+            return
+        hours = reversed(self.hours) if latest_first else self.hours
+        for hour in hours:
+            minutes = reversed(self.minutes) if latest_first else self.minutes
+            for minute in minutes:
+                yield datetime.combine(day, time(hour, minute))
+
+
+def _calendar(spec: MaintenanceSpec) -> _Calendar:
+    if spec.strategy == "recurring":
+        hour, minute = _start_time(spec.start_time)
+        weekdays = frozenset(spec.weekdays) if spec.weekdays else frozenset(range(7))
+        return _Calendar(
+            (minute,), (hour,), frozenset(range(1, 32)), frozenset(range(1, 13)), weekdays
+        )
+    minutes, hours, days, months, cron_weekdays = parse_cron(spec.cron)
+    # cron counts from Sunday (0 or 7), Python from Monday (0)
+    weekdays = frozenset((day - 1) % 7 for day in cron_weekdays)
+    return _Calendar(
+        tuple(sorted(minutes)), tuple(sorted(hours)), frozenset(days), frozenset(months), weekdays
+    )
+
+
+def _latest_start(calendar: _Calendar, wall: datetime, duration: timedelta) -> datetime | None:
+    """The latest start at or before ``wall`` whose firing still covers it."""
+    earliest = wall - duration
+    day = wall.date()
+    while day >= earliest.date():
+        for start in calendar.starts_on(day, latest_first=True):
+            if start <= wall:
+                return start if start > earliest else None
+        day -= DAY
+    return None
+
+
+def _next_start(calendar: _Calendar, wall: datetime, horizon: datetime) -> datetime | None:
+    """The first start after ``wall``, if there is one before ``horizon``."""
+    day = wall.date()
+    while day <= horizon.date():
+        for start in calendar.starts_on(day, latest_first=False):
+            if start > wall:
+                return start if start < horizon else None
+        day += DAY
+    return None
 
 
 def parse_cron(expression: str) -> list[set[int]]:

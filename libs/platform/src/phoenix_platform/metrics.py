@@ -1,7 +1,7 @@
 """Prometheus metrics of every service, in one place so names never drift.
 
-Each service process exposes them on ``GET /metrics`` (the health port; the
-gateway on its API port, which the Ingress does not route). A metric is
+Each service process exposes them on ``GET /metrics`` of its health port (the
+gateway's too: never on its public API port). A metric is
 defined here once and only the service that owns it moves it; the others
 simply report zero samples for it. The Grafana dashboard in
 ``infra/grafana`` and the alerting examples use exactly these names.

@@ -128,8 +128,12 @@ class Runtime:
         await self.broker.start()
         if health:
             self._health = HealthServer(self.service, self._checks, self._details)
-            await self._health.start("0.0.0.0", self.settings.health_port)
-            log.info("service.health_listening", port=self._health.port)
+            # Loopback unless told otherwise: /metrics and /readyz tell a stranger
+            # too much. Containers set PHOENIX_HEALTH_HOST=0.0.0.0 for their probes.
+            await self._health.start(self.settings.health_host, self.settings.health_port)
+            log.info(
+                "service.health_listening", host=self.settings.health_host, port=self._health.port
+            )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)

@@ -28,7 +28,8 @@ def env_name(field: str) -> str:
 
 
 HealthPort = Annotated[
-    int, msgspec.Meta(ge=0, le=65535, description="Port of /healthz and /readyz (0 = any free)")
+    int,
+    msgspec.Meta(ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (0 = any free)"),
 ]
 
 LeaseTtl = Annotated[
@@ -70,6 +71,13 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
         msgspec.Meta(pattern="^(debug|info|warning|error)$", description="Minimum log level"),
     ] = "info"
     health_port: HealthPort = 8081
+    health_host: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            description="Address the health port listens on; 0.0.0.0 in containers, for probes",
+        ),
+    ] = "127.0.0.1"
     max_deliver: Annotated[
         int,
         msgspec.Meta(

@@ -12,14 +12,6 @@ from phoenix_contracts.health import (
     MonitorStatusChanged,
 )
 from phoenix_contracts.incidents import IncidentResolved
-from phoenix_contracts.maintenance import (
-    MaintenanceSpec,
-    MaintenanceWindowActivated,
-    MaintenanceWindowCreated,
-    MaintenanceWindowDeactivated,
-    MaintenanceWindowDeleted,
-    MaintenanceWindowUpdated,
-)
 from phoenix_contracts.monitors import (
     MonitorCreated,
     MonitorDeleted,
@@ -29,9 +21,9 @@ from phoenix_contracts.monitors import (
     MonitorStatus,
     MonitorUpdated,
 )
-from phoenix_platform.maintenance import in_force
 
 from phoenix_evaluator.judge import Health, Policy, RegionState, Verdict
+from phoenix_evaluator.windows import MAINTENANCE_EVENTS, MaintenanceWindows
 
 
 @dataclass(frozen=True)
@@ -57,31 +49,18 @@ def _regions_after_restart(spec: MonitorSpec, status: MonitorStatus) -> dict[str
     return {region: RegionState(verdict=verdict) for region in spec.regions}
 
 
-@dataclass(frozen=True)
-class Window:
-    organization_id: str
-    spec: MaintenanceSpec
-    active: bool
-
-
 @dataclass
 class EvaluatorState:
     monitors: dict[str, Watched] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
-    windows: dict[str, Window] = field(default_factory=dict)
+    windows: MaintenanceWindows = field(default_factory=MaintenanceWindows)
 
     def in_maintenance(self, monitor_id: str, organization_id: str, at: datetime) -> bool:
-        """A window of the monitor's organization naming it (or naming none: all) is in force."""
-        return any(
-            window.organization_id == organization_id
-            and (not window.spec.monitor_ids or monitor_id in window.spec.monitor_ids)
-            and in_force(window.spec, window.active, at)
-            for window in self.windows.values()
-        )
+        return self.windows.in_maintenance(monitor_id, organization_id, at)
 
     def apply(self, event: Event, sequence: int) -> None:
         if isinstance(event, MAINTENANCE_EVENTS):
-            self._apply_window(event)
+            self.windows.apply(event)
             return
         if isinstance(event, IncidentResolved):
             self._forget_incident(event)
@@ -118,35 +97,6 @@ class EvaluatorState:
                 watched,
                 health=replace(watched.health, incident_id=None, incident_started_at=None),
             )
-
-    def _apply_window(self, event: Event) -> None:
-        window = _window_after(self.windows.get(event.aggregate_id), event)
-        if window is None:
-            self.windows.pop(event.aggregate_id, None)
-        else:
-            self.windows[event.aggregate_id] = window
-
-
-MAINTENANCE_EVENTS = (
-    MaintenanceWindowCreated,
-    MaintenanceWindowUpdated,
-    MaintenanceWindowActivated,
-    MaintenanceWindowDeactivated,
-    MaintenanceWindowDeleted,
-)
-
-
-def _window_after(current: Window | None, event: Event) -> Window | None:
-    match event:
-        case MaintenanceWindowCreated(spec=spec):
-            return Window(event.organization_id, spec, active=spec.strategy != "manual")
-        case MaintenanceWindowUpdated(spec=spec) if current:
-            return replace(current, spec=spec)
-        case MaintenanceWindowActivated() if current:
-            return replace(current, active=True)
-        case MaintenanceWindowDeactivated() if current:
-            return replace(current, active=False)
-    return None if isinstance(event, MaintenanceWindowDeleted) else current
 
 
 def _evolve_health(health: Health, spec: MonitorSpec, event: Event) -> Health:

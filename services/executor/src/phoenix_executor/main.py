@@ -30,7 +30,9 @@ async def serve(settings: ExecutorSettings) -> None:
         )
 
     guard = NetGuard(parse_networks(settings.allow_private_targets))
-    checks = CheckContext(guard=guard, engine=Engine(guard=guard))
+    checks = CheckContext(
+        guard=guard, engine=Engine(guard=guard), dns_resolver=settings.dns_check_resolver
+    )
     deps = ExecutorDeps(
         checks=checks, publish=publish, secrets_key=secrets_key_bytes(settings.secrets_key)
     )

@@ -10,9 +10,21 @@ from phoenix_platform.settings import (
     SecretsKey,
 )
 
+from phoenix_executor.checks.dns import parse_resolver
+
 
 class ExecutorSettings(OutboundSettings, frozen=True, kw_only=True):
     secret_fields: ClassVar[frozenset[str]] = SECRET_FIELDS_WITH_KEY
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.dns_check_resolver:
+            try:
+                parse_resolver(self.dns_check_resolver)
+            except ValueError:
+                raise ValueError(
+                    f"PHOENIX_DNS_CHECK_RESOLVER: not an IP[:port]: {self.dns_check_resolver!r}"
+                ) from None
 
     health_port: HealthPort = 8084
     region: Annotated[
@@ -22,6 +34,13 @@ class ExecutorSettings(OutboundSettings, frozen=True, kw_only=True):
             description="Region whose checks this executor runs",
         ),
     ] = "default"
+    dns_check_resolver: Annotated[
+        str,
+        msgspec.Meta(
+            description="Resolver (IP[:port]) that dns checks naming none ask; empty: the"
+            " system's. Set a public one on split-horizon networks (not guarded: yours)",
+        ),
+    ] = ""
     concurrency: Annotated[
         int, msgspec.Meta(ge=1, le=10_000, description="Checks run at the same time")
     ] = 100

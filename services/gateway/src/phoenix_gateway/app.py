@@ -22,7 +22,7 @@ from phoenix_gateway.api.clients import TrustedProxies
 from phoenix_gateway.api.commands import CommandBus
 from phoenix_gateway.api.correlation import correlation_middleware
 from phoenix_gateway.api.deliveries import DeliveryController
-from phoenix_gateway.api.health import healthz, metrics, readyz
+from phoenix_gateway.api.health import healthz, readyz
 from phoenix_gateway.api.history import HistoryController
 from phoenix_gateway.api.incidents import IncidentController
 from phoenix_gateway.api.keys import ApiKeyController
@@ -91,7 +91,6 @@ def create_app(deps: AppDeps) -> Litestar:
         route_handlers=[
             healthz,
             readyz,
-            metrics,
             AuthController,
             AccountController,
             TwoFactorController,

@@ -122,6 +122,8 @@ async def serve(settings: GatewaySettings) -> None:
             tag_names_of=read_model.tag_names,
             status_page_slugs=read_model.status_page_slugs,
             monitor_ids_of=read_model.monitor_ids,
+            max_maintenance_windows=settings.max_maintenance_windows,
+            window_count_of=partial(read_model.count, "maintenance"),
         ),
     )
     partitions = PartitionManager(engine, history_partitions(settings.results_retention_days))
@@ -218,7 +220,8 @@ async def serve(settings: GatewaySettings) -> None:
         await asyncio.wait_for(http, timeout=20)
 
     runtime.on_stopping(stop_http)
-    await runtime.serve(health=False)
+    # The health port serves /metrics away from the public API port.
+    await runtime.serve()
 
 
 def main() -> None:

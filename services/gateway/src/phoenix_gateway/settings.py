@@ -5,7 +5,12 @@ from typing import Annotated, ClassVar
 
 import msgspec
 from phoenix_platform.netguard import parse_networks
-from phoenix_platform.settings import SECRET_FIELDS_WITH_KEY, BaseSettings, SecretsKey
+from phoenix_platform.settings import (
+    SECRET_FIELDS_WITH_KEY,
+    BaseSettings,
+    HealthPort,
+    SecretsKey,
+)
 
 REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # as an executor's PHOENIX_REGION
 
@@ -25,10 +30,8 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
     def region_names(self) -> frozenset[str]:
         return frozenset(r.strip() for r in self.regions.split(",") if r.strip())
 
-    health_port: Annotated[
-        int,
-        msgspec.Meta(ge=0, le=65535, description="Unused by the gateway: probes use the API port"),
-    ] = 8080
+    # /metrics lives here, never on the public API port (probes use the API port)
+    health_port: HealthPort = 8087
     gateway_host: Annotated[str, msgspec.Meta(description="Address the HTTP API listens on")] = (
         "127.0.0.1"
     )
@@ -49,6 +52,12 @@ class GatewaySettings(BaseSettings, frozen=True, kw_only=True):
         int,
         msgspec.Meta(ge=0, description="Most monitors one organization may have (0: no limit)"),
     ] = 1000
+    max_maintenance_windows: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, description="Most maintenance windows one organization may have (0: no limit)"
+        ),
+    ] = 100
     cookie_secure: Annotated[
         bool,
         msgspec.Meta(

@@ -49,6 +49,8 @@ class CheckContext:
 
     guard: NetGuard
     engine: Engine  # the HTTP engine of the http, keyword and json checks
+    # PHOENIX_DNS_CHECK_RESOLVER: where dns checks naming no resolver ask ("": the system's)
+    dns_resolver: str = ""
 
 
 class Check(Protocol):

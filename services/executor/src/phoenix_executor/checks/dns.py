@@ -1,10 +1,13 @@
 """The ``dns`` check: does ``hostname`` have records of a type, with expected values?
 
 ``dns_resolver`` (``IP``, ``IP:port``, ``[IPv6]:port``) names the server to ask;
-empty means the executor's system resolver. A user-chosen resolver passes the
+empty means the operator's ``PHOENIX_DNS_CHECK_RESOLVER``, or else the executor's
+system resolver. A user-chosen resolver passes the
 SSRF guard first, before anything is sent: otherwise a monitor could probe DNS
-servers on Phoenix's own network. The queried name is not guarded: nothing
-connects to the answers.
+servers on Phoenix's own network. The queried name is not guarded, by choice:
+the question goes only to the operator's resolver or a guarded one, nothing
+connects to the answers, and they are only reported (docs/architecture.md says
+what that shows on a split-horizon network).
 
 Answers and expected values are compared normalised: lower-case, trailing dots
 and repeated spaces removed, IP addresses in canonical form, MX as
@@ -37,8 +40,11 @@ def parse_resolver(text: str) -> tuple[IPAddress, int]:
     try:
         return ipaddress.ip_address(text.strip("[]")), 53
     except ValueError:
-        host, _, port = text.rpartition(":")
-        return ipaddress.ip_address(host.strip("[]")), int(port)
+        host, _, port_text = text.rpartition(":")
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} out of range") from None
+        return ipaddress.ip_address(host.strip("[]")), port
 
 
 def normalise(text: str) -> str:
@@ -59,14 +65,18 @@ def render(rdata: dns.rdata.Rdata) -> str:
 
 def _resolver(spec: MonitorSpec, ctx: CheckContext) -> dns.asyncresolver.Resolver:
     """The resolver to ask; raises TargetRefused / ValueError for a bad ``dns_resolver``."""
-    if not spec.dns_resolver:
-        resolver = dns.asyncresolver.Resolver()
-    else:
+    if spec.dns_resolver:
         address, port = parse_resolver(spec.dns_resolver)
-        ctx.guard.check(address)
-        resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.port = port  # before nameservers: dnspython may bind the port on assignment
-        resolver.nameservers = [str(address)]
+        ctx.guard.check(address)  # a member's choice: never a server on our network
+    elif ctx.dns_resolver:
+        address, port = parse_resolver(ctx.dns_resolver)  # the operator's: trusted
+    else:
+        resolver = dns.asyncresolver.Resolver()
+        resolver.lifetime = spec.timeout
+        return resolver
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.port = port  # before nameservers: dnspython may bind the port on assignment
+    resolver.nameservers = [str(address)]
     resolver.lifetime = spec.timeout
     return resolver
 

@@ -1,11 +1,14 @@
-"""Liveness and readiness of the gateway (NATS, PostgreSQL, Redis, read model)."""
+"""Liveness and readiness of the gateway (NATS, PostgreSQL, Redis, read model).
+
+``/metrics`` is not here: it is served on the health port (``PHOENIX_HEALTH_PORT``,
+loopback by default), never on the public API port.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Response, get
-from phoenix_platform import metrics as prometheus
 from phoenix_platform.runtime import Runtime
 
 
@@ -23,12 +26,3 @@ async def readyz(runtime: Runtime) -> Response[dict[str, Any]]:
         "details": await runtime.details(),
     }
     return Response(body, status_code=200 if ready else 503)
-
-
-@get("/metrics", include_in_schema=False)
-async def metrics(runtime: Runtime) -> Response[bytes]:
-    """Every metric of this process, in Prometheus text format."""
-    return Response(
-        prometheus.render("gateway", await runtime.details()),
-        media_type=prometheus.CONTENT_TYPE,
-    )

@@ -260,7 +260,17 @@ def _csv(report: SlaReport) -> str:
     return out.getvalue()
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (tab, CR and
+# LF too, in Excel), also after leading blanks, which some of them skip.
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A name starting with = + - @ would be a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """The value as CSV text that no spreadsheet will run: a leading quote defuses it."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)  # a number (negative too) is data, never a formula
+    text = str(value)
+    risky = text[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS
+    return "'" + text if risky else text

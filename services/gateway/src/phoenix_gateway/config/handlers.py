@@ -59,6 +59,9 @@ class ConfigDeps:
     # a slug → the page holding it, in any organization (slugs are global)
     status_page_slugs: Callable[[str], Coroutine[Any, Any, Mapping[str, str]]]
     monitor_ids_of: Callable[[str], Coroutine[Any, Any, frozenset[str]]]
+    # per organization, 0 means no limit: the evaluator weighs windows on every result
+    max_maintenance_windows: int
+    window_count_of: Callable[[str], Coroutine[Any, Any, int]]
 
 
 async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
@@ -85,8 +88,17 @@ async def handle_monitor(cmd: MonitorCommand, deps: ConfigDeps) -> Reply:
 
 
 async def handle_maintenance(cmd: MaintenanceCommand, deps: ConfigDeps) -> Reply:
+    creates = isinstance(cmd, CreateMaintenanceWindow)
     aggregate_id = uuid7() if isinstance(cmd, CreateMaintenanceWindow) else cmd.window_id
-    ctx = maintenance.Context(aggregate_id=aggregate_id, event_id=uuid7(), now=datetime.now(UTC))
+    # As for monitors: creates racing each other may pass the limit by the few in flight.
+    count = await deps.window_count_of(cmd.organization_id) if creates else 0
+    ctx = maintenance.Context(
+        aggregate_id=aggregate_id,
+        event_id=uuid7(),
+        now=datetime.now(UTC),
+        max_windows=deps.max_maintenance_windows,
+        window_count=count,
+    )
     return await execute(
         deps.store,
         maintenance.WINDOWS,

@@ -61,6 +61,9 @@ class Context:
     aggregate_id: str
     event_id: str
     now: datetime
+    # The organization's quota (0: none) and how many windows it has now.
+    max_windows: int = 0
+    window_count: int = 0
 
 
 def decide(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> list[Event] | Rejected:
@@ -70,6 +73,13 @@ def decide(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> list[Ev
         except InvalidSchedule as exc:
             return Rejected(code="invalid", field=exc.field, message=str(exc))
     if isinstance(cmd, CreateMaintenanceWindow):
+        if ctx.max_windows and ctx.window_count >= ctx.max_windows:
+            return Rejected(
+                code="quota",
+                message=f"this organization has reached its limit of {ctx.max_windows}"
+                " maintenance windows; delete one first, or ask the operator to raise"
+                " PHOENIX_MAX_MAINTENANCE_WINDOWS",
+            )
         return [MaintenanceWindowCreated(spec=cmd.spec, **next_envelope(state.version, cmd, ctx))]
     if not state.exists or state.deleted or state.organization_id != cmd.organization_id:
         return Rejected(code="not_found", message="maintenance window not found")

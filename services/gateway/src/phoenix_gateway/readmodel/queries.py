@@ -142,9 +142,13 @@ class ReadModel:
         return dict(row) if row else None
 
     async def monitor_count(self, organization_id: str) -> int:
+        return await self.count("monitor", organization_id)
+
+    async def count(self, kind: str, organization_id: str) -> int:
+        table, _ = _TABLES[kind]
         async with self._engine.connect() as conn:
             count = await conn.scalar(
-                text("select count(*) from monitors where organization_id = :o"),
+                text(f"select count(*) from {table} where organization_id = :o"),
                 {"o": organization_id},
             )
             return int(count or 0)
