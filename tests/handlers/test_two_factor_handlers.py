@@ -233,3 +233,30 @@ async def test_disabling_needs_password_and_code_and_then_the_password_is_enough
     off = await disable_two_factor(disable(PASSWORD, codes[1]), deps)
     assert isinstance(off, Rejected)
     assert off.code == "conflict"
+
+
+async def test_wrong_codes_when_turning_two_factor_off_are_throttled_like_logins(
+    deps: AuthDeps,
+) -> None:
+    """A stolen session with the password must not guess the code faster than a login can:
+    the right password alone does not reset the count while the code is wrong."""
+    user_id, org_id, name, secret, _ = await enrolled(deps)
+    right = code_for(secret, steps_ahead=1)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    def disable(code: str) -> DisableTwoFactor:
+        return DisableTwoFactor(
+            user_id=user_id, organization_id=org_id, current_password=PASSWORD, code=code
+        )
+
+    for _ in range(5):  # the fixture's limit per account
+        reply = await disable_two_factor(disable(wrong), deps)
+        assert isinstance(reply, Rejected)
+        assert (reply.code, reply.field) == ("forbidden", "code")
+    throttled = await disable_two_factor(disable(right), deps)
+    assert isinstance(throttled, Rejected)
+    assert throttled.code == "throttled"
+    assert (await two_factor_status(GetTwoFactor(user_id=user_id), deps)).enabled
+    login = await log_in(LogIn(username=name, password=PASSWORD, totp_code=right), deps)
+    assert isinstance(login, Rejected)
+    assert login.code == "throttled"
