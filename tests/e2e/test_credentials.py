@@ -194,6 +194,38 @@ def test_a_user_changes_their_email_with_their_password(stack: RunningStack) -> 
     assert me["user"]["email"] == f"{name}@new.example.com"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/api/v1/account/me", {"email": "new@example.com"}),
+        ("POST", "/api/v1/account/change-password", {"new_password": "another long one"}),
+        ("POST", "/api/v1/account/two-factor", {}),
+        ("DELETE", "/api/v1/account/two-factor", {"code": "123456"}),
+    ],
+    ids=["profile", "change-password", "two-factor on", "two-factor off"],
+)
+def test_thirty_wrong_current_passwords_are_throttled_like_logins(
+    stack: RunningStack, method: str, path: str, body: dict[str, str]
+) -> None:
+    """A stolen session is no faster a password oracle than the login form (limit 10)."""
+    client, name, token = new_user(stack)
+    codes = [
+        client.request(
+            method, path, json={**body, "current_password": f"wrong {n}"}, headers=bearer(token)
+        )
+        for n in range(30)
+    ]
+    assert [c.status_code for c in codes] == [403] * 10 + [429] * 20
+    assert int(codes[-1].headers["retry-after"]) > 0
+    right = client.request(
+        method, path, json={**body, "current_password": PASSWORD}, headers=bearer(token)
+    )
+    assert right.status_code == 429
+    # One budget per account: the login form is closed to it too.
+    login = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert login.status_code == 429
+
+
 def test_a_hundred_wrong_passwords_from_one_address_are_throttled_across_accounts(
     stack: RunningStack,
 ) -> None:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import msgspec
-import nats
 import pytest
 from phoenix_auth import totp
-from phoenix_auth.handlers import AuthDeps, log_in, sign_up
-from phoenix_auth.projection import IdentityProjection
-from phoenix_auth.sessions import SessionStore
-from phoenix_auth.throttle import LoginThrottle
+from phoenix_auth.handlers import AuthDeps, log_in
 from phoenix_auth.twofactor import (
     confirm_two_factor,
     disable_two_factor,
@@ -23,8 +17,7 @@ from phoenix_auth.twofactor import (
     two_factor_status,
 )
 from phoenix_contracts.base import Rejected
-from phoenix_contracts.identity import USER, Done, LoggedIn, LogIn, SignUp
-from phoenix_contracts.subjects import Subjects
+from phoenix_contracts.identity import USER, Done, LoggedIn, LogIn
 from phoenix_contracts.twofactor import (
     ConfirmTwoFactor,
     DisableTwoFactor,
@@ -34,68 +27,10 @@ from phoenix_contracts.twofactor import (
     TwoFactorEnrolment,
     UserTwoFactorEnabled,
 )
-from phoenix_platform.database import create_engine, migrate
-from phoenix_platform.messaging.eventstore import EventStore
-from phoenix_platform.messaging.streams import provision, stream_configs
-from phoenix_platform.projection import Projector
-from phoenix_platform.redis import create_redis
-from phoenix_platform.sealing import new_key, parse_key
-from sqlalchemy import text
 
-from tests.infra import Servers
+from tests.handlers.auth_kit import PASSWORD, signed_up
 
 pytestmark = pytest.mark.integration
-PASSWORD = "a long passphrase"
-
-
-@pytest.fixture
-async def deps(
-    servers: Servers, database_url: str, fresh_namespace: str
-) -> AsyncIterator[AuthDeps]:
-    """The auth service's dependencies as ``main`` wires them, on this test's namespace."""
-    nc = await nats.connect(servers.nats_url)
-    subjects = Subjects(fresh_namespace)
-    await provision(nc.jetstream(), stream_configs(subjects))
-    schema = f"auth_{fresh_namespace}"
-    engine = create_engine(database_url, schema)
-    await migrate(engine, schema, "phoenix_auth.migrations")
-    projector = Projector(
-        nc.jetstream(), subjects, engine, IdentityProjection(), subject=f"{fresh_namespace}.evt.>"
-    )
-    following = asyncio.create_task(projector.run())
-    redis = create_redis(servers.redis_url)
-
-    async def revoked(user_id: str) -> None:
-        return None
-
-    yield AuthDeps(
-        engine=engine,
-        store=EventStore(nc.jetstream(), subjects),
-        projector=projector,
-        sessions=SessionStore(redis, fresh_namespace, 3600, 7200),
-        throttle=LoginThrottle(redis, fresh_namespace, per_account=5, per_address=50, window=60),
-        redis=redis,
-        namespace=fresh_namespace,
-        signup_mode="open",
-        revoked=revoked,
-        totp_key=parse_key(new_key()),
-    )
-    following.cancel()
-    async with engine.begin() as conn:
-        await conn.execute(text(f"drop schema {schema} cascade"))
-    await engine.dispose()
-    await redis.aclose()
-    await nc.close()
-
-
-async def signed_up(deps: AuthDeps) -> tuple[str, str, str]:
-    """(user id, organization id, username) of a new user."""
-    name = "u" + uuid.uuid4().hex[:10]
-    reply = await sign_up(
-        SignUp(username=name, email=f"{name}@example.com", password=PASSWORD), deps
-    )
-    assert not isinstance(reply, Rejected), reply
-    return reply.user.id, reply.organization_id, name
 
 
 def code_for(secret: str, steps_ahead: int = 0) -> str:
@@ -298,3 +233,30 @@ async def test_disabling_needs_password_and_code_and_then_the_password_is_enough
     off = await disable_two_factor(disable(PASSWORD, codes[1]), deps)
     assert isinstance(off, Rejected)
     assert off.code == "conflict"
+
+
+async def test_wrong_codes_when_turning_two_factor_off_are_throttled_like_logins(
+    deps: AuthDeps,
+) -> None:
+    """A stolen session with the password must not guess the code faster than a login can:
+    the right password alone does not reset the count while the code is wrong."""
+    user_id, org_id, name, secret, _ = await enrolled(deps)
+    right = code_for(secret, steps_ahead=1)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    def disable(code: str) -> DisableTwoFactor:
+        return DisableTwoFactor(
+            user_id=user_id, organization_id=org_id, current_password=PASSWORD, code=code
+        )
+
+    for _ in range(5):  # the fixture's limit per account
+        reply = await disable_two_factor(disable(wrong), deps)
+        assert isinstance(reply, Rejected)
+        assert (reply.code, reply.field) == ("forbidden", "code")
+    throttled = await disable_two_factor(disable(right), deps)
+    assert isinstance(throttled, Rejected)
+    assert throttled.code == "throttled"
+    assert (await two_factor_status(GetTwoFactor(user_id=user_id), deps)).enabled
+    login = await log_in(LogIn(username=name, password=PASSWORD, totp_code=right), deps)
+    assert isinstance(login, Rejected)
+    assert login.code == "throttled"

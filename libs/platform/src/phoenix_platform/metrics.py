@@ -98,6 +98,13 @@ DELIVERY_DURATION = Histogram(
     buckets=_LATENCY,
 )
 
+# --- auth -------------------------------------------------------------------
+PASSWORD_CHECKS = Counter(
+    "phoenix_password_checks",
+    "Passwords verified against a stored hash (logins and current-password checks), by outcome.",
+    ["outcome"],
+)
+
 # --- gateway ----------------------------------------------------------------
 HTTP_REQUESTS = Counter(
     "phoenix_http_requests",

@@ -22,11 +22,10 @@ from phoenix_contracts.identity import (
 )
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
-from sqlalchemy import text
 
+from phoenix_auth.current_password import confirm_current_password
 from phoenix_auth.domain import EMAIL, MAX_PASSWORD, MIN_PASSWORD
 from phoenix_auth.handlers import AuthDeps, member_of, new_session, store_password
-from phoenix_auth.passwords import verify_password
 
 log = get_logger(__name__)
 
@@ -68,8 +67,10 @@ async def change_password(cmd: ChangePassword, deps: AuthDeps) -> LoggedIn | Rej
             field="new_password",
             message=f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
         )
-    if not await _password_ok(deps, cmd.user_id, cmd.current_password):
-        return WRONG_PASSWORD
+    if (
+        refusal := await confirm_current_password(deps, cmd.user_id, cmd.current_password)
+    ) is not None:
+        return refusal
     await store_password(
         deps,
         cmd.user_id,
@@ -91,8 +92,10 @@ async def change_email(cmd: ChangeEmail, deps: AuthDeps) -> EmailChanged | Rejec
     email = cmd.email.strip()
     if not EMAIL.fullmatch(email):
         return Rejected(code="invalid", field="email", message="not an email address")
-    if not await _password_ok(deps, cmd.user_id, cmd.current_password):
-        return WRONG_PASSWORD
+    if (
+        refusal := await confirm_current_password(deps, cmd.user_id, cmd.current_password)
+    ) is not None:
+        return refusal
     events, sequence = await deps.store.load(USER, cmd.user_id)
     event = UserEmailChanged(
         event_id=uuid7(),
@@ -109,18 +112,3 @@ async def change_email(cmd: ChangeEmail, deps: AuthDeps) -> EmailChanged | Rejec
     member = await member_of(deps, cmd.user_id, cmd.organization_id)
     assert member is not None
     return EmailChanged(user=UserView(id=cmd.user_id, username=member[0].username, email=email))
-
-
-WRONG_PASSWORD = Rejected(
-    code="forbidden", field="current_password", message="the current password is wrong"
-)
-
-
-async def _password_ok(deps: AuthDeps, user_id: str, password: str) -> bool:
-    async with deps.engine.connect() as conn:
-        stored = (
-            await conn.execute(
-                text("select password_hash from users where id = :u"), {"u": user_id}
-            )
-        ).scalar_one_or_none()
-    return await verify_password(stored, password)

@@ -152,11 +152,27 @@ async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
     account = username_key(cmd.username)
     if (malformed := twofactor.validate_login_codes(cmd)) is not None:
         return malformed
-    if wait := await deps.throttle.retry_after(account, cmd.client_address):
-        log.warning("user.login_throttled", retry_after=wait)
-        return Rejected(
-            code="throttled", message=f"too many failed logins; retry in {wait} s", retry_after=wait
-        )
+    # The throttle counts this attempt before the password is checked, in one
+    # step, so concurrent guesses cannot all slip in under the limit together.
+    checked = await deps.throttle.guarded(
+        account, cmd.client_address, lambda: _check_credentials(cmd, account, deps)
+    )
+    if isinstance(checked, Rejected):
+        if checked.code == "throttled":
+            log.warning("user.login_throttled", retry_after=checked.retry_after)
+        return checked
+    user, organization_id, password_hash = checked
+    if organization_id is None:
+        organization_id = await _new_personal_organization(deps, user.id, user.username)
+    if needs_rehash(password_hash):
+        await store_password(deps, user.id, organization_id, cmd.password, rehash=True)
+    return await new_session(deps, user, organization_id, cmd.client_address)
+
+
+async def _check_credentials(
+    cmd: LogIn, account: str, deps: AuthDeps
+) -> tuple[UserView, str | None, str] | Rejected:
+    """(user, home organization, stored hash) when the password and second factor are right."""
     async with deps.engine.connect() as conn:
         user = (
             await conn.execute(
@@ -167,29 +183,18 @@ async def log_in(cmd: LogIn, deps: AuthDeps) -> LoggedIn | Rejected:
             )
         ).one_or_none()
         if not await verify_password(user.password_hash if user else None, cmd.password):
-            await deps.throttle.failed(account, cmd.client_address)
             log.info("user.login_failed")
             return BAD_CREDENTIALS
         assert user is not None
         organization_id = await _home_organization(conn, str(user.id))
+    # A wrong code is a failed login like a wrong password (codes are guessable too);
+    # a missing one is just the first half of the exchange (throttle.FAILURES).
     if (refusal := await twofactor.check_second_factor(deps, str(user.id), cmd)) is not None:
-        # A wrong code is a failed login like a wrong password (codes are guessable too);
-        # a missing one is just the first half of the exchange.
         if refusal.code == twofactor.WRONG_CODE.code:
-            await deps.throttle.failed(account, cmd.client_address)
             log.info("user.login_failed", reason="second_factor")
         return refusal
-    await deps.throttle.succeeded(account)
-    if organization_id is None:
-        organization_id = await _new_personal_organization(deps, str(user.id), user.username)
-    if needs_rehash(user.password_hash):
-        await store_password(deps, str(user.id), organization_id, cmd.password, rehash=True)
-    return await new_session(
-        deps,
-        UserView(id=str(user.id), username=user.username, email=user.email),
-        organization_id,
-        cmd.client_address,
-    )
+    view = UserView(id=str(user.id), username=user.username, email=user.email)
+    return view, organization_id, user.password_hash
 
 
 async def authenticate(cmd: Authenticate, deps: AuthDeps) -> Principal | Rejected:

@@ -6,6 +6,7 @@ import asyncio
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from phoenix_platform.metrics import PASSWORD_CHECKS
 
 # OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -25,7 +26,10 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
             return False
         return ok and password_hash is not None
 
-    return await asyncio.to_thread(verify)
+    right = await asyncio.to_thread(verify)
+    # Counted here, where the work happens: the throttle's bound is visible on /metrics.
+    PASSWORD_CHECKS.labels(outcome="right" if right else "wrong").inc()
+    return right
 
 
 def needs_rehash(password_hash: str) -> bool:

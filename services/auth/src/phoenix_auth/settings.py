@@ -29,7 +29,12 @@ class AuthSettings(BaseSettings, frozen=True, kw_only=True):
         int, msgspec.Meta(ge=300, description="A session ends this long after login, used or not")
     ] = 30 * 24 * 3600
     login_failures_per_account: Annotated[
-        int, msgspec.Meta(ge=1, description="Failed logins of one account before it is throttled")
+        int,
+        msgspec.Meta(
+            ge=1,
+            description="Wrong passwords for one account (at login or as the current password)"
+            " before it is throttled",
+        ),
     ] = 10
     login_failures_per_address: Annotated[
         int, msgspec.Meta(ge=1, description="Failed logins from one address before it is throttled")

@@ -41,7 +41,7 @@ from phoenix_platform.sealing import SealError, seal, unseal
 from sqlalchemy import text
 
 from phoenix_auth import totp
-from phoenix_auth.passwords import verify_password
+from phoenix_auth.current_password import confirm_current_password
 
 if TYPE_CHECKING:
     from phoenix_auth.handlers import AuthDeps
@@ -64,9 +64,6 @@ REQUIRED = Rejected(
 )
 WRONG_CODE = Rejected(
     code="two_factor_invalid", message="the two-factor code is wrong or was already used"
-)
-WRONG_PASSWORD = Rejected(
-    code="forbidden", field="current_password", message="the current password is wrong"
 )
 
 # Raise the last used step only upwards, atomically: two logins racing with
@@ -125,19 +122,20 @@ async def check_second_factor(deps: AuthDeps, user_id: str, cmd: LogIn) -> Rejec
 async def start_two_factor(cmd: StartTwoFactor, deps: AuthDeps) -> TwoFactorEnrolment | Rejected:
     if deps.totp_key is None:
         return NOT_CONFIGURED
+    if (
+        refusal := await confirm_current_password(deps, cmd.user_id, cmd.current_password)
+    ) is not None:
+        return refusal
     async with deps.engine.connect() as conn:
         user = (
             await conn.execute(
                 text(
-                    "select u.username, u.password_hash, t.user_id is not null as enabled"
+                    "select u.username, t.user_id is not null as enabled"
                     " from users u left join two_factor t on t.user_id = u.id where u.id = :u"
                 ),
                 {"u": cmd.user_id},
             )
-        ).one_or_none()
-    if not await verify_password(user.password_hash if user else None, cmd.current_password):
-        return WRONG_PASSWORD
-    assert user is not None
+        ).one()
     if user.enabled:
         return Rejected(code="conflict", message="two-factor login is already on; disable it first")
     secret = secrets.token_bytes(totp.SECRET_BYTES)
@@ -196,28 +194,13 @@ async def confirm_two_factor(cmd: ConfirmTwoFactor, deps: AuthDeps) -> RecoveryC
 
 
 async def disable_two_factor(cmd: DisableTwoFactor, deps: AuthDeps) -> Done | Rejected:
-    async with deps.engine.connect() as conn:
-        stored = (
-            await conn.execute(
-                text("select password_hash from users where id = :u"), {"u": cmd.user_id}
-            )
-        ).scalar_one_or_none()
-    if not await verify_password(stored, cmd.current_password):
-        return WRONG_PASSWORD
-    sealed = await _sealed_secret(deps, cmd.user_id)
-    if sealed is None:
-        return Rejected(code="conflict", message="two-factor login is already off")
-    if totp.CODE.fullmatch(totp.normalize_code(cmd.code)):
-        refusal = await _accept_totp(deps, cmd.user_id, sealed, cmd.code)
-    elif totp.RECOVERY.fullmatch(totp.normalize_code(cmd.code).lower()):
-        spent = await _spend_recovery_code(deps, cmd.user_id, cmd.code)
-        refusal = None if spent else WRONG_CODE
-    else:
-        return Rejected(
-            code="invalid", field="code", message="a 6-digit code or a recovery code xxxxx-xxxxx"
-        )
+    # Password and code are one attempt for the throttle: a wrong code counts as a
+    # failure, and the right password alone does not reset the count.
+    refusal = await confirm_current_password(
+        deps, cmd.user_id, cmd.current_password, lambda: _check_code(deps, cmd)
+    )
     if refusal is not None:
-        return Rejected(code="forbidden", field="code", message=refusal.message)
+        return refusal
     # Sessions are left alone: turning a protection off is the user's choice,
     # and they were all opened under the stronger rule.
     events, sequence = await deps.store.load(USER, cmd.user_id)
@@ -232,6 +215,25 @@ async def disable_two_factor(cmd: DisableTwoFactor, deps: AuthDeps) -> Done | Re
     await deps.projector.wait_for(await deps.store.append([event], sequence))
     log.info("user.two_factor_disabled", user_id=cmd.user_id)
     return Done()
+
+
+async def _check_code(deps: AuthDeps, cmd: DisableTwoFactor) -> Rejected | None:
+    """None when ``cmd.code`` is a valid TOTP or recovery code of the user (and now spent)."""
+    sealed = await _sealed_secret(deps, cmd.user_id)
+    if sealed is None:
+        return Rejected(code="conflict", message="two-factor login is already off")
+    if totp.CODE.fullmatch(totp.normalize_code(cmd.code)):
+        refusal = await _accept_totp(deps, cmd.user_id, sealed, cmd.code)
+    elif totp.RECOVERY.fullmatch(totp.normalize_code(cmd.code).lower()):
+        spent = await _spend_recovery_code(deps, cmd.user_id, cmd.code)
+        refusal = None if spent else WRONG_CODE
+    else:
+        return Rejected(
+            code="invalid", field="code", message="a 6-digit code or a recovery code xxxxx-xxxxx"
+        )
+    if refusal is not None and refusal.code == WRONG_CODE.code:
+        return Rejected(code="forbidden", field="code", message=refusal.message)
+    return refusal
 
 
 async def two_factor_status(cmd: GetTwoFactor, deps: AuthDeps) -> TwoFactorStatus:
