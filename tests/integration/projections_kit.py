@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +23,7 @@ from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_platform.projection import Projector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.infra import create_database, drop_database
+from tests.infra import Servers, create_database, drop_database
 
 # schema → the package of its migrations
 SCHEMAS = {
@@ -108,3 +111,26 @@ async def running_stack(
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+async def phoenix(
+    servers: Servers, url: str, namespace: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The ``phoenix`` command on this test's servers, in a thread: the projectors
+    running in this event loop must keep going meanwhile (the command may wait
+    for a checkpoint lock one of them holds)."""
+    env = {
+        **os.environ,
+        "PHOENIX_NATS_URL": servers.nats_url,
+        "PHOENIX_DATABASE_URL": url,
+        "PHOENIX_NAMESPACE": namespace,
+    }
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "phoenix_cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -4,72 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
 
 import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
-from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.subjects import Subjects
-from phoenix_platform.messaging.broker import create_broker
 from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_platform.messaging.streams import Streams
-from phoenix_platform.messaging.work import BatchConsumer
 from sqlalchemy import text
 
 from tests.infra import Servers
-from tests.integration.projections_kit import running_stack
+from tests.integration.projections_kit import phoenix, running_stack
+from tests.integration.test_batch_consumer import results_consumer
 from tests.integration.test_projection_parking import append, monitor
 
 pytestmark = pytest.mark.integration
 
 
-def cli(servers: Servers, url: str, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PHOENIX_NATS_URL": servers.nats_url,
-        "PHOENIX_DATABASE_URL": url,
-        "PHOENIX_NAMESPACE": namespace,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "phoenix_cli", "dead-letters", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+async def cli(
+    servers: Servers, url: str, namespace: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return await phoenix(servers, url, namespace, "dead-letters", *args)
 
 
 async def park_a_broken_result(servers: Servers, subjects: Subjects, data: bytes) -> None:
     """A result that does not decode, through the history writer's kind of consumer."""
-    js_client = create_broker(servers.nats_url, "test")
-    consumer = BatchConsumer(
-        js_client,
-        subjects=subjects,
-        subject=subjects.all_results,
-        stream=Streams(subjects).results,
-        durable=subjects.consumer("history"),
-        kind=CheckCompleted,
-        handler=lambda items: asyncio.sleep(0),
+    broker, consumer = results_consumer(
+        servers, subjects, "history", lambda items: asyncio.sleep(0)
     )
-    await js_client.connect()
-    await js_client.connection.jetstream().publish(subjects.result(str(uuid.uuid4())), data)
+    await broker.connect()
+    await broker.connection.jetstream().publish(subjects.result(str(uuid.uuid4())), data)
     task = asyncio.create_task(consumer.run())
     try:
-        info = js_client.connection.jetstream().stream_info
+        js = broker.connection.jetstream()
         async with asyncio.timeout(20):
-            while (
-                await info(Streams(subjects).dead_letters)
-            ).state.messages < 4:  # 3 parked events and this result
+            # Three events parked by the projections before, and this result.
+            while (await js.stream_info(Streams(subjects).dead_letters)).state.messages < 4:
                 await asyncio.sleep(0.1)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await js_client.stop()
+        await broker.stop()
 
 
 async def test_parked_messages_are_listed_and_replayed_where_they_failed(
@@ -97,7 +74,9 @@ async def test_parked_messages_are_listed_and_replayed_where_they_failed(
         await park_a_broken_result(servers, subjects, b'{"not": "a result"}')
         namespace = subjects.namespace
 
-        listed = cli(servers, stack.url, namespace, "list", "--consumer", "gateway-read-model")
+        listed = await cli(
+            servers, stack.url, namespace, "list", "--consumer", "gateway-read-model"
+        )
         assert listed.returncode == 0, listed.stderr
         letters = [json.loads(line) for line in listed.stdout.splitlines()]
         assert [(x["original_sequence"], x["stream"]) for x in letters] == [
@@ -105,18 +84,18 @@ async def test_parked_messages_are_listed_and_replayed_where_they_failed(
             (2, streams.events),
         ]
         assert "no_refused" in letters[0]["error"]
-        table = cli(servers, stack.url, namespace, "list", "--table")
+        table = await cli(servers, stack.url, namespace, "list", "--table")
         assert table.returncode == 0
         assert len(table.stdout.splitlines()) == 5
         everything = [
             json.loads(line)
-            for line in cli(servers, stack.url, namespace, "list").stdout.splitlines()
+            for line in (await cli(servers, stack.url, namespace, "list")).stdout.splitlines()
         ]
         [result_letter] = [x for x in everything if x["stream"] == streams.results]
         [routing_letter] = [x for x in everything if x["consumer"] == "notifier-routing"]
 
         # Still refused by the projection: it stays parked, nothing changes.
-        again = cli(servers, stack.url, namespace, "replay", str(letters[1]["sequence"]))
+        again = await cli(servers, stack.url, namespace, "replay", str(letters[1]["sequence"]))
         assert again.returncode == 1
         assert "still parked" in again.stderr
 
@@ -124,7 +103,7 @@ async def test_parked_messages_are_listed_and_replayed_where_they_failed(
         async with stack.engines["gateway"].begin() as conn:
             await conn.execute(text("alter table monitors drop constraint no_refused"))
         log_end = (await js.stream_info(streams.events)).state.last_seq
-        replayed = cli(servers, stack.url, namespace, "replay", str(letters[0]["sequence"]))
+        replayed = await cli(servers, stack.url, namespace, "replay", str(letters[0]["sequence"]))
         assert replayed.returncode == 0, replayed.stderr
         assert "gateway-read-model" in replayed.stdout
         async with stack.engines["gateway"].connect() as conn:
@@ -136,14 +115,14 @@ async def test_parked_messages_are_listed_and_replayed_where_they_failed(
 
         # A work-queue message goes back to its subject, where its consumer takes it.
         results_end = (await js.stream_info(streams.results)).state.last_seq
-        back = cli(servers, stack.url, namespace, "replay", str(result_letter["sequence"]))
+        back = await cli(servers, stack.url, namespace, "replay", str(result_letter["sequence"]))
         assert back.returncode == 0, back.stderr
         republished = await js.get_msg(streams.results, results_end + 1)
         assert republished.subject == result_letter["subject"]
         assert republished.data == b'{"not": "a result"}'
 
         # The routing sends alerts: never replayed from here, and it says why.
-        refused_replay = cli(
+        refused_replay = await cli(
             servers, stack.url, namespace, "replay", str(routing_letter["sequence"])
         )
         assert refused_replay.returncode == 2
