@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -51,3 +52,16 @@ async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.transport.abort()
+
+
+def through(url: str, proxy: TcpProxy) -> str:
+    """``url`` (a database's) with the proxy's address in place of the server's."""
+    parts = urlsplit(url)
+    user = parts.username or ""
+    if parts.password:
+        user += f":{parts.password}"
+    return urlunsplit(
+        parts._replace(
+            netloc=f"{user}@127.0.0.1:{proxy.port}" if user else f"127.0.0.1:{proxy.port}"
+        )
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from nats.aio.client import Client
@@ -19,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.infra import Servers, migrated
-from tests.integration.proxy import TcpProxy
+from tests.integration.proxy import TcpProxy, through
 from tests.integration.test_batch_consumer import drained, results, results_consumer
 
 pytestmark = pytest.mark.integration
@@ -30,23 +29,6 @@ async def schema(database_url: str, fresh_namespace: str) -> AsyncIterator[str]:
     name = f"o_{fresh_namespace}"
     async with migrated(database_url, name, "phoenix_gateway.migrations"):
         yield name
-
-
-@pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
-    parts = urlsplit(database_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
-
-
-def through(database_url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(database_url)
-    user = f"{parts.username}@" if parts.username else ""
-    if parts.password:
-        user = f"{parts.username}:{parts.password}@"
-    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
 
 
 async def stored(engine: AsyncEngine, monitor: str) -> int:
