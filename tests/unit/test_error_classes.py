@@ -33,6 +33,7 @@ DATA = [
     wrapped(postgres(asyncpg.StringDataRightTruncationError)),  # 22001
     wrapped(postgres(asyncpg.UniqueViolationError)),  # 23505
     wrapped(postgres(asyncpg.CheckViolationError)),  # 23514
+    wrapped(postgres(asyncpg.ProgramLimitExceededError)),  # 54000: a megabyte in an index
     ValueError("bad value"),
     KeyError("missing"),
     TypeError("wrong type"),

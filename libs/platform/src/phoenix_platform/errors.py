@@ -4,8 +4,9 @@ Every consumer (projections, work queues, the history writer) asks these two
 questions of an error before deciding to park a message or to wait:
 
 - :func:`is_data_error`: the same input will fail the same way however often
-  it is retried (PostgreSQL SQLSTATE class 22 "data exception" or 23
-  "integrity constraint violation", or Python failing to map the row). Park
+  it is retried (PostgreSQL SQLSTATE class 22 "data exception", 23
+  "integrity constraint violation" or 54 "program limit exceeded", such as a
+  megabyte in an indexed column; or Python failing to map the row). Park
   that one message and move on: retrying would stop everything behind it.
 - :func:`is_infrastructure_error`: a server is unreachable, restarting,
   overloaded or lost a race (SQLSTATE 08, 53, 57, 40001, 40P01; refused or
@@ -27,7 +28,9 @@ import msgspec
 # Errors raised while turning an event into row values (or a value PostgreSQL's
 # driver refuses before sending it, such as a lone surrogate).
 MAPPING_ERRORS = (ValueError, TypeError, KeyError, UnicodeError, msgspec.ValidationError)
-DATA_SQLSTATE_CLASSES = frozenset({"22", "23"})
+# 22 data exception, 23 integrity violation, 54 program limit exceeded (a value
+# too large for an index row, a text too long for a tsvector: the input's size).
+DATA_SQLSTATE_CLASSES = frozenset({"22", "23", "54"})
 # 08 connection exception, 53 insufficient resources, 57 operator intervention
 # (admin shutdown, cannot connect now, query canceled by a timeout).
 INFRASTRUCTURE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})

@@ -10,7 +10,7 @@ Each event is applied in a savepoint, so a failed one rolls back alone and
 leaves the batch's transaction usable. Failures are sorted by
 :mod:`phoenix_platform.errors`:
 
-- a data error (SQLSTATE class 22/23, or the row cannot be mapped: a NUL
+- a data error (SQLSTATE class 22/23/54, or the row cannot be mapped: a NUL
   byte, a lone surrogate, a missing key) fails the same way every time: the
   event is parked at once on the dead-letter stream, naming this projection,
   and skipped, so one tenant's bad event cannot stop everyone's read model;
