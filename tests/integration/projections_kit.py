@@ -19,6 +19,7 @@ from phoenix_gateway.readmodel.projection import ReadModelProjection
 from phoenix_notifier.journal import Journal
 from phoenix_notifier.routing import RoutingProjection
 from phoenix_platform.database import create_engine, migrate
+from phoenix_platform.follower import Follower
 from phoenix_platform.messaging.eventstore import EventStore
 from phoenix_platform.projection import Projector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,7 @@ class Stack:
     engines: dict[str, AsyncEngine]
     projectors: dict[str, Projector]
     sent: list[NotificationJob]
+    crashes: list[str]  # every restart of a projector, with its error
 
     async def wait_for(self, sequence: int, timeout: float = 30.0) -> dict[str, bool]:
         """Which projections reached ``sequence`` in time."""
@@ -76,12 +78,18 @@ def projectors(
     return built, sent
 
 
-async def supervised(projector: Projector) -> None:
-    """What ``Runtime.background`` does for a service: restart it after a crash."""
+async def supervised(projector: Follower, crashes: list[str] | None = None) -> None:
+    """What ``Runtime.background`` does for a service: restart it after a crash
+    (noted in ``crashes``), until cancelled."""
     while True:
         try:
-            await projector.run()
-        except Exception:
+            await projector.run()  # type: ignore[attr-defined]
+        except Exception as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from exc  # a cancel the driver turned into an error
+            if crashes is not None:
+                crashes.append(f"{type(projector).__name__}: {type(exc).__name__}: {exc}"[:300])
             await asyncio.sleep(0.2)
 
 
@@ -98,8 +106,9 @@ async def running_stack(
         for schema, package in SCHEMAS.items():
             await migrate(engines[schema], schema, package)
         built, sent = projectors(js, subjects, engines, stall_after)
-        tasks = [asyncio.create_task(supervised(p)) for p in built.values()]
-        yield Stack(url, engines, built, sent)
+        crashes: list[str] = []
+        tasks = [asyncio.create_task(supervised(p, crashes)) for p in built.values()]
+        yield Stack(url, engines, built, sent, crashes)
     finally:
         for task in tasks:
             task.cancel()
