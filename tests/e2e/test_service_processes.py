@@ -92,7 +92,8 @@ def test_a_service_reports_ready_and_exits_cleanly_on_sigterm(
         follower = FOLLOWERS.get(service)
         if follower:  # how far behind the event log it is, reported beside the checks
             lag = ready.json()["details"][follower]
-            assert set(lag) == {"applied", "newest", "lag"}
+            assert set(lag) == {"applied", "newest", "lag", "stalled_seconds"}
+            assert lag["stalled_seconds"] == 0
             assert lag["lag"] == max(0, lag["newest"] - lag["applied"])
             exposed = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
             assert exposed.headers["content-type"].startswith("text/plain")

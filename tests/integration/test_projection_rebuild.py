@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.infra import Servers, create_database, delete_streams, drop_database, new_namespace
+from tests.integration.projections_kit import phoenix
 
 pytestmark = pytest.mark.integration
 ORG = "0190a000-0000-7000-8000-000000000001"
@@ -73,21 +74,10 @@ async def database(servers: Servers, subjects: Subjects) -> AsyncIterator[tuple[
     await drop_database(servers.admin_database_url, f"phoenix_{subjects.namespace}")
 
 
-def cli(servers: Servers, url: str, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PHOENIX_NATS_URL": servers.nats_url,
-        "PHOENIX_DATABASE_URL": url,
-        "PHOENIX_NAMESPACE": namespace,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "phoenix_cli", "projections", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+async def cli(
+    servers: Servers, url: str, namespace: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return await phoenix(servers, url, namespace, "projections", *args)
 
 
 async def count(engine: AsyncEngine, table: str) -> int:
@@ -105,24 +95,20 @@ async def test_verify_finds_drift_and_rebuild_swaps_in_a_fresh_copy_under_a_live
     running = asyncio.create_task(live.run())
     try:
         await asyncio.wait_for(live.wait_caught_up(), 30)
-        clean = await asyncio.to_thread(cli, servers, url, subjects.namespace, "verify", SPEC.name)
+        clean = await cli(servers, url, subjects.namespace, "verify", SPEC.name)
         assert clean.returncode == 0, clean.stdout + clean.stderr
         assert "equal to a fresh rebuild" in clean.stdout
 
         async with engine.begin() as conn:  # drift a bug or a hand edit could cause
             await conn.execute(text("update monitors set status = 'up' where paused"))
             await conn.execute(text("delete from tags where name = 't0'"))
-        drifted = await asyncio.to_thread(
-            cli, servers, url, subjects.namespace, "verify", SPEC.name
-        )
+        drifted = await cli(servers, url, subjects.namespace, "verify", SPEC.name)
         assert drifted.returncode == 3
         assert "monitors\t20 live rows not in a fresh rebuild, 20 missing" in drifted.stdout
         assert "tags\t0 live rows not in a fresh rebuild, 1 missing" in drifted.stdout
         assert "incidents\tequal" in drifted.stdout
 
-        rebuilt = await asyncio.to_thread(
-            cli, servers, url, subjects.namespace, "rebuild", SPEC.name
-        )
+        rebuilt = await cli(servers, url, subjects.namespace, "rebuild", SPEC.name)
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert "events" in rebuilt.stderr  # the progress line
         assert await count(engine, "tags") == 6
@@ -132,7 +118,7 @@ async def test_verify_finds_drift_and_rebuild_swaps_in_a_fresh_copy_under_a_live
         newest = (await nc.jetstream().stream_info(subjects.stream("EVENTS"))).state.last_seq
         assert await live.wait_for(newest, timeout=20)
         assert await count(engine, "monitors") == 65
-        again = await asyncio.to_thread(cli, servers, url, subjects.namespace, "verify", SPEC.name)
+        again = await cli(servers, url, subjects.namespace, "verify", SPEC.name)
         assert again.returncode == 0, again.stdout
     finally:
         running.cancel()

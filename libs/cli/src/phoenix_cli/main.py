@@ -1,5 +1,5 @@
 """The ``phoenix`` command: ``run`` one service, ``dev`` for the whole stack, ``config``,
-``events`` (the event log as a tool), ``projections``, ``bench``."""
+``events`` (the event log as a tool), ``projections``, ``dead-letters``, ``bench``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def cmd_projections(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from phoenix_cli.dead_letters import run
+
+    return run(args)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     return bench_with(args.rest)
 
@@ -88,10 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
-    from phoenix_cli import events, projections
+    from phoenix_cli import dead_letters, events, projections
 
     events.add_parser(sub, cmd_events)
     projections.add_parser(sub, cmd_projections)
+    dead_letters.add_parser(sub, cmd_dead_letters)
     return parser
 
 

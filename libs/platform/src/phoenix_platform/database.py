@@ -51,6 +51,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # Errors carry their SQL but not its values: a parked event's error goes to
+        # logs and dead-letter headers, and values may be password hashes or sealed secrets.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "search_path": schema,

@@ -137,6 +137,11 @@ _FOLLOWER = (
     ("phoenix_follower_lag_events", "lag", "events in the log not yet applied"),
     ("phoenix_follower_applied_sequence", "applied", "last event sequence applied"),
     ("phoenix_follower_newest_sequence", "newest", "newest event sequence in the log"),
+    (
+        "phoenix_follower_stalled_seconds",
+        "stalled_seconds",
+        "seconds with events to apply and none applied (0 when moving)",
+    ),
 )
 
 

@@ -81,7 +81,10 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliver: Annotated[
         int,
         msgspec.Meta(
-            ge=1, le=100, description="Deliveries of a failing message before it is dead-lettered"
+            ge=1,
+            le=100,
+            description="Deliveries of a failing message before it is dead-lettered"
+            " (an outage of the database or NATS is waited out and never counts)",
         ),
     ] = 5
     db_statement_timeout: Annotated[
@@ -91,6 +94,15 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
             le=3600,
             description="Seconds a database statement may run before PostgreSQL cancels it"
             " (0: no limit); a transaction may sit idle twice as long, at least 60 s",
+        ),
+    ] = 30.0
+    projection_stall_seconds: Annotated[
+        float,
+        msgspec.Meta(
+            ge=1,
+            le=3600,
+            description="Seconds a projection may have events to apply without applying any"
+            " before /readyz says not ready",
         ),
     ] = 30.0
     stream_replicas: Annotated[

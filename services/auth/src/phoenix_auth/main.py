@@ -71,6 +71,7 @@ async def serve(settings: AuthSettings) -> None:
         engine,
         IdentityProjection(),
         subject=f"{settings.namespace}.evt.>",
+        stall_after=settings.projection_stall_seconds,
     )
     nc = runtime.broker.connection
 
@@ -139,7 +140,7 @@ async def serve(settings: AuthSettings) -> None:
             handler=partial(handler, deps=deps),
         )
     runtime.background("identity-projection", projector.run)
-    runtime.readiness("projection", projector.is_caught_up)
+    runtime.readiness("projection", projector.is_ready)
     runtime.detail("projection", projector.lag)
     await runtime.serve()
 

@@ -34,7 +34,13 @@ async def serve(settings: EvaluatorSettings) -> None:
     runtime = Runtime(SERVICE, settings)
     await runtime.connect()
     state = EvaluatorState()
-    follower = MemoryFollower(runtime.js, runtime.subjects, state.apply)
+    follower = MemoryFollower(
+        runtime.js,
+        runtime.subjects,
+        state.apply,
+        name=SERVICE,
+        stall_after=settings.projection_stall_seconds,
+    )
     deps = EvaluatorDeps(state=state, store=runtime.event_store, follower=follower)
 
     async def on_result(result: CheckCompleted) -> None:
@@ -93,7 +99,7 @@ async def serve(settings: EvaluatorSettings) -> None:
     runtime.background("state-follower", follower.run)
     runtime.background("partition-leases", share_partitions)
     runtime.on_stopping(leases.release_all)  # hand partitions over at once, not after the TTL
-    runtime.readiness("state", follower.is_caught_up)
+    runtime.readiness("state", follower.is_ready)
     runtime.detail("state", follower.lag)
     await runtime.serve()
 

@@ -147,9 +147,15 @@ async def serve(settings: GatewaySettings) -> None:
         linger=0.25,
     )
     runtime.background("history-recorder", recorder.run)
-    projector = Projector(runtime.js, runtime.subjects, engine, ReadModelProjection())
+    projector = Projector(
+        runtime.js,
+        runtime.subjects,
+        engine,
+        ReadModelProjection(),
+        stall_after=settings.projection_stall_seconds,
+    )
     runtime.background("read-model-projection", projector.run)
-    runtime.readiness("projection", projector.is_caught_up)
+    runtime.readiness("projection", projector.is_ready)
     runtime.detail("projection", projector.lag)
     page_reads = StatusPageReads(engine)
     views = StatusPageViews(page_reads, history, redis, settings.namespace)

@@ -49,7 +49,9 @@ async def serve(settings: NotifierSettings) -> None:
 
     journal = Journal(runtime.event_store)
     routing = RoutingProjection(publish, journal, timedelta(seconds=settings.alert_max_age))
-    projector = Projector(js, runtime.subjects, engine, routing)
+    projector = Projector(
+        js, runtime.subjects, engine, routing, stall_after=settings.projection_stall_seconds
+    )
     client = httpx.AsyncClient(
         timeout=settings.send_timeout, follow_redirects=False, trust_env=False
     )
@@ -108,7 +110,7 @@ async def serve(settings: NotifierSettings) -> None:
     )
     runtime.background("reminders", lambda: reminders.run(engine, routing.enqueue))
     runtime.background("routing-projection", projector.run)
-    runtime.readiness("projection", projector.is_caught_up)
+    runtime.readiness("projection", projector.is_ready)
     runtime.detail("projection", projector.lag)
     await runtime.serve()
 

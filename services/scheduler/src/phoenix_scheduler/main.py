@@ -39,7 +39,13 @@ async def serve(settings: SchedulerSettings) -> None:
 
     kv = await lease_bucket(js, runtime.subjects.stream("SCHEDULER_LEASE"), settings.lease_ttl)
     lease = Lease(kv, f"{socket.gethostname()}:{uuid7()}", settings.lease_ttl, on_change=on_lease)
-    follower = MemoryFollower(js, runtime.subjects, scheduler.apply)
+    follower = MemoryFollower(
+        js,
+        runtime.subjects,
+        scheduler.apply,
+        name=SERVICE,
+        stall_after=settings.projection_stall_seconds,
+    )
 
     async def on_hint(msg: Msg) -> None:
         # The evaluator's consumer parks bad results; here results are only hints.
@@ -57,7 +63,7 @@ async def serve(settings: SchedulerSettings) -> None:
     runtime.background("log-follower", follower.run)
     runtime.background("lease", lease.run)
     runtime.background("timing-loop", schedule)
-    runtime.readiness("schedule", follower.is_caught_up)
+    runtime.readiness("schedule", follower.is_ready)
     runtime.detail("schedule", follower.lag)
     runtime.on_stopping(lease.release)  # hand over at once instead of after the TTL
     await runtime.serve()

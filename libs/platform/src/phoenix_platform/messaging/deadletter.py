@@ -1,7 +1,9 @@
 """Parking messages that cannot be processed on ``<ns>.dlq.<stream>``.
 
-A parked copy keeps the original payload and says where it came from and why,
-so an operator can inspect it and publish it again. The original is then
+A parked copy keeps the original payload and says where it came from, who
+gave up on it (``Phx-Dlq-Consumer``: a work queue's durable, or the
+projection that skipped an event of the log) and why, so an operator can
+inspect it and replay it (``phoenix dead-letters``). The original is then
 terminated so it never blocks the messages behind it.
 """
 
@@ -26,6 +28,7 @@ async def park(
     data: bytes,
     error: str,
     deliveries: int,
+    consumer: str,
 ) -> None:
     log.error(
         "message.dead_lettered",
@@ -33,6 +36,7 @@ async def park(
         sequence=sequence,
         subject=subject,
         deliveries=deliveries,
+        consumer=consumer,
         error=error[:500],
     )
     headers = {
@@ -41,7 +45,9 @@ async def park(
         "Phx-Dlq-Subject": subject,
         "Phx-Dlq-Error": error[:1000].replace("\r", " ").replace("\n", " "),
         "Phx-Dlq-Deliveries": str(deliveries),
-        "Nats-Msg-Id": f"dlq:{stream}:{sequence}",
+        "Phx-Dlq-Consumer": consumer,
+        # Per consumer: several projections may park the same event of the log.
+        "Nats-Msg-Id": f"dlq:{stream}:{sequence}:{consumer}",
     }
     await js.publish(subjects.dead_letter(stream), data, headers=headers)
     metrics.MESSAGES_DEAD_LETTERED.labels(stream).inc()

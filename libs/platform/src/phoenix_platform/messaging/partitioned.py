@@ -5,7 +5,7 @@ to the partition's subjects), so what nobody works on waits in the stream and
 a replica that takes a partition over starts where the last one acked. Within
 a partition messages are handled one at a time, in order, with
 :func:`work_consumer`'s policy (ack after the handler, retry with backoff,
-park after ``max_deliver``). Which partitions this replica works is decided
+park after ``max_deliver``, never for an outage). Which partitions this replica works is decided
 elsewhere (:class:`phoenix_platform.leases.PartitionLeases`): it calls
 :meth:`start` and :meth:`stop`, and ``holds`` says whether the lease is still
 safe to work under.
@@ -24,7 +24,13 @@ from nats.aio.msg import Msg
 from phoenix_contracts.subjects import Subjects
 
 from phoenix_platform.logging import get_logger
-from phoenix_platform.messaging.work import hand_back_buffered, handle_raw, nak_all, pull_config
+from phoenix_platform.messaging.work import (
+    hand_back_buffered,
+    handle_raw,
+    nak_all,
+    pull_config,
+    pull_subscription,
+)
 
 log = get_logger(__name__)
 STOP_TIMEOUT = 10.0
@@ -109,10 +115,10 @@ class PartitionedConsumer:
 
     async def _pull(self, partition: int) -> None:
         durable = f"{self._durable}-p{partition}"
-        config = pull_config(durable, self._ack_wait, self._max_deliver, self._batch_size * 4)
+        config = pull_config(durable, self._ack_wait, self._batch_size * 4)
         js = self._broker.connection.jetstream()
-        subscription = await js.pull_subscribe(
-            self._subject_of(partition), durable=durable, stream=self._stream, config=config
+        subscription = await pull_subscription(
+            js, self._subject_of(partition), self._stream, config
         )
         try:
             while partition not in self._stopping:

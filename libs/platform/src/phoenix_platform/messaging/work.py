@@ -5,8 +5,12 @@ the evaluator's partitioned one) goes through this module, so the delivery
 policy lives in one place:
 
 - a payload that does not decode is parked at once (retrying cannot fix it);
-- a handler error is retried with a growing delay, and parked after
-  ``max_deliver`` deliveries;
+- an infrastructure failure (the database or NATS refused, lost or timed out:
+  :func:`phoenix_platform.errors.is_infrastructure_error`) is retried with a
+  growing delay for as long as it lasts and never parked: the message is fine,
+  and parking it would lose it to an outage;
+- any other handler error is retried with a growing delay, and parked after
+  ``max_deliver`` deliveries (at once on :class:`PermanentError`);
 - the message is acked only after the handler's side effect (at-least-once);
   handlers are idempotent.
 """
@@ -22,11 +26,13 @@ from typing import Any, TypeVar
 import msgspec
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as NatsAckPolicy
 from nats.js.api import ConsumerConfig as NatsConsumerConfig
 from phoenix_contracts.subjects import Subjects
 
 from phoenix_platform import metrics
+from phoenix_platform.errors import is_infrastructure_error
 from phoenix_platform.logging import bind_correlation, get_logger
 from phoenix_platform.messaging.deadletter import park
 
@@ -47,6 +53,13 @@ class RetryLater(Exception):
 
 
 MAX_DELAY = 3600.0
+# Retries during an outage come at least this often, so work resumes soon after
+# the server is back (each retry costs one refused connection, nothing more).
+OUTAGE_MAX_DELAY = 10.0
+
+
+def outage_delay(deliveries: int) -> float:
+    return min(OUTAGE_MAX_DELAY, retry_delay(deliveries))
 
 
 def retry_delay(deliveries: int, jitter: Callable[[], float] = random.random) -> float:
@@ -56,17 +69,28 @@ def retry_delay(deliveries: int, jitter: Callable[[], float] = random.random) ->
     return base * (0.75 + 0.5 * jitter())
 
 
-def pull_config(
-    durable: str, ack_wait: float, max_deliver: int, max_ack_pending: int
-) -> NatsConsumerConfig:
+def pull_config(durable: str, ack_wait: float, max_ack_pending: int) -> NatsConsumerConfig:
     return NatsConsumerConfig(
         durable_name=durable,
         ack_policy=NatsAckPolicy.EXPLICIT,
         ack_wait=ack_wait,
-        # One more than our own limit so the server never silently gives up
-        # before we have parked the message ourselves.
-        max_deliver=max_deliver + 1,
+        # Unlimited: the server must never give up on a message by itself (it would
+        # vanish unparked). Our code parks, and only what retrying cannot fix;
+        # an outage is waited out however many deliveries it takes.
+        max_deliver=-1,
         max_ack_pending=max_ack_pending,
+    )
+
+
+async def pull_subscription(
+    js: JetStreamContext, subject: str, stream: str, config: NatsConsumerConfig
+) -> JetStreamContext.PullSubscription:
+    """Bind to the durable, first bringing an existing one's settings up to ``config``
+    (a durable created by an older version keeps its server-side ``max_deliver``
+    otherwise, and would drop messages during a long outage)."""
+    await js.add_consumer(stream, config)  # creates, or updates the editable fields in place
+    return await js.pull_subscribe(
+        subject, durable=config.durable_name, stream=stream, config=config
     )
 
 
@@ -113,7 +137,7 @@ class WorkConsumer:
         # chunks rather than one message per round trip.
         self._refill = max(1, min(batch_size, max_workers) // 4)
         # max_ack_pending is shared by every replica on this durable.
-        self._config = pull_config(durable, ack_wait, max_deliver, batch_size * 64)
+        self._config = pull_config(durable, ack_wait, batch_size * 64)
         self._working: set[asyncio.Task[None]] = set()
         self._freed = asyncio.Event()
         self._stopping = False
@@ -121,9 +145,7 @@ class WorkConsumer:
 
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
-        subscription = await js.pull_subscribe(
-            self._subject, durable=self._durable, stream=self._stream, config=self._config
-        )
+        subscription = await pull_subscription(js, self._subject, self._stream, self._config)
         self._pulling = pulled = asyncio.Event()
         try:
             while not self._stopping:
@@ -250,13 +272,11 @@ class BatchConsumer:
         self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(kind)
         self._handler, self._max_deliver = handler, max_deliver
         self._batch_size, self._max_wait, self._linger = batch_size, max_wait, linger
-        self._config = pull_config(durable, ack_wait, max_deliver, batch_size * 4)
+        self._config = pull_config(durable, ack_wait, batch_size * 4)
 
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
-        subscription = await js.pull_subscribe(
-            self._subject, durable=self._durable, stream=self._stream, config=self._config
-        )
+        subscription = await pull_subscription(js, self._subject, self._stream, self._config)
         try:
             while True:
                 try:
@@ -292,6 +312,12 @@ class BatchConsumer:
                 size=len(decoded),
                 stream=self._stream,
             )
+            if is_infrastructure_error(exc):
+                # Not one message's fault: all wait for the outage to pass, and
+                # none is tried alone (each would only meet the same outage).
+                for raw, _ in decoded:
+                    await _retry_later(raw, self._stream, outage_delay(raw.metadata.num_delivered))
+                return
             # One at a time now, so one bad message neither holds back nor
             # (by using up their deliveries with its own) parks its neighbours.
             for raw, item in decoded:
@@ -325,27 +351,35 @@ async def _one_by_one(
         known = isinstance(exc, RetryLater | PermanentError)
         error = str(exc) if known else f"{type(exc).__name__}: {exc}"
         deliveries = raw.metadata.num_delivered
-        if isinstance(exc, PermanentError) or deliveries >= max_deliver:
+        # A handler's own verdict (RetryLater, PermanentError) stands; otherwise an
+        # outage of ours is waited out, whatever the count of deliveries.
+        outage = not known and is_infrastructure_error(exc)
+        if isinstance(exc, PermanentError) or (deliveries >= max_deliver and not outage):
             if on_give_up is not None:
                 await on_give_up(item, error)
             await _park_raw(broker, subjects, stream, raw, error)
             return
-        delay = retry_delay(deliveries)
+        delay = outage_delay(deliveries) if outage else retry_delay(deliveries)
         if isinstance(exc, RetryLater) and exc.delay is not None:
             delay = min(MAX_DELAY, max(delay, exc.delay))
         log.warning(
             "message.retrying",
             error=error,
+            outage=outage,
             deliveries=deliveries,
             delay=round(delay, 2),
             stream=stream,
             sequence=raw.metadata.sequence.stream,
             subject=raw.subject,
         )
-        await raw.nak(delay=delay)
-        metrics.MESSAGES_RETRIED.labels(stream).inc()
+        await _retry_later(raw, stream, delay)
     else:
         await raw.ack()
+
+
+async def _retry_later(raw: Msg, stream: str, delay: float) -> None:
+    await raw.nak(delay=delay)
+    metrics.MESSAGES_RETRIED.labels(stream).inc()
 
 
 async def _park_raw(
@@ -361,6 +395,7 @@ async def _park_raw(
         data=raw.data,
         error=error,
         deliveries=meta.num_delivered,
+        consumer=meta.consumer or "",
     )
     await raw.term()
 
