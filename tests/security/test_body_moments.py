@@ -1,4 +1,4 @@
-"""Dates inside request bodies and commands: bounded once, refused naming the field.
+"""Dates and numbers inside request bodies and commands: bounded once, refused naming the field.
 
 Year 1 is ``datetime.min`` to asyncpg, year 9999 west of UTC is year 10000 once in
 UTC (stored by PostgreSQL, unreadable by Python), and either overflows whoever adds
@@ -17,6 +17,7 @@ import pytest
 from phoenix_contracts.base import Accepted, Rejected
 from phoenix_contracts.identity import ApiKeyView, CreateApiKey
 from phoenix_contracts.maintenance import MAINTENANCE, CreateMaintenanceWindow, MaintenanceSpec
+from phoenix_contracts.notifications import ALERT_RULE, AlertRuleSpec, CreateAlertRule
 from phoenix_contracts.subjects import Subjects
 
 from tests.e2e.stack import RunningStack
@@ -95,7 +96,7 @@ def test_a_dns_resolver_is_read_once_with_its_port(
         assert refused_naming(created, "dns_resolver"), created.text
 
 
-async def test_dates_sent_straight_over_nats_are_refused_naming_the_field(
+async def test_dates_and_numbers_sent_straight_over_nats_are_refused_naming_the_field(
     servers: Servers, module_namespace: tuple[str, str], stack: RunningStack
 ) -> None:
     client = client_of(stack)
@@ -126,5 +127,23 @@ async def test_dates_sent_straight_over_nats_are_refused_naming_the_field(
         answer = msgspec.json.decode(reply.data, type=ApiKeyView | Rejected)
         assert isinstance(answer, Rejected), answer
         assert (answer.code, answer.field) == ("invalid", "expires_at")
+        # A number the notifier would add to a moment and store in an int4 column.
+        channel = {"name": "c", "type": "webhook", "config": {"url": "http://127.0.0.1:9/h"}}
+        made = client.post("/api/v1/notification-channels", json=channel, headers=auth).json()
+        rule = CreateAlertRule(
+            organization_id=me["organization_id"],
+            spec=AlertRuleSpec(
+                name="r",
+                event="down",
+                notification_channel_ids=[made["id"]],
+                resend_interval_seconds=10**12,
+            ),
+        )
+        reply = await nc.request(
+            subjects.command(ALERT_RULE, rule.verb), msgspec.json.encode(rule), timeout=10
+        )
+        refused = msgspec.json.decode(reply.data, type=Accepted | Rejected)
+        assert isinstance(refused, Rejected), refused
+        assert (refused.code, refused.field) == ("invalid", "resend_interval_seconds")
     finally:
         await nc.close()
