@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from phoenix_contracts.urls import parse_resolver
 from phoenix_executor.checks.base import CheckContext
-from phoenix_executor.checks.dns import DnsCheck, parse_resolver
+from phoenix_executor.checks.dns import DnsCheck
 
 from tests.checks.peers import DnsPeer, make_spec
 

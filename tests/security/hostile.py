@@ -16,10 +16,14 @@ NUL = "x\u0000y"
 SURROGATE = "a\ud800b"
 UNSTORABLE = (NUL, SURROGATE)
 MEGABYTE = "x" * 1_000_000
-EXTREME_NUMBERS: tuple[Any, ...] = (1e308, -1, 2**63, -(2**63) - 1, 0)
+# Past int4 and int8, past what a timedelta of seconds holds, and the edges.
+EXTREME_NUMBERS: tuple[Any, ...] = (1e308, -1, 2**31, 10**12, 2**63, -(2**63) - 1, 0)
 EXTREME_DATES: tuple[Any, ...] = (
     "0001-01-01T00:00:00Z",
     "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00+14:00",  # before year 1 once in UTC
+    "9999-12-31T23:59:59-14:00",  # year 10000 once in UTC
+    "2030-01-01T00:00:00",  # no offset: UTC
     "1970-01-01T00:00:00Z",
     "-0001-01-01T00:00:00Z",
     0,
@@ -52,6 +56,8 @@ class Attempt:
     # The field a 422 must name: set when the attempt carries unstorable text.
     refused_field: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The field carrying an extreme date or number: refused naming it, or kept as sent.
+    extreme_field: str | None = None
 
 
 class Document:
@@ -110,15 +116,21 @@ def skeleton(doc: Document, schema: dict[str, Any]) -> Any:
 
 def body_mutations(
     doc: Document, schema: dict[str, Any], base: Any
-) -> Iterator[tuple[Any, str | None]]:
-    """(body, field a 422 must name or None) for each hostile value in each field."""
+) -> Iterator[tuple[Any, str | None, str | None]]:
+    """(body, field a 422 must name or None, field carrying an extreme date or number
+    or None) for each hostile value in each field."""
     properties = schema.get("properties", {})
     for name, prop in properties.items():
         prop = doc.resolve(prop)
+        extreme = name if prop.get("type") in ("integer", "number") or _is_date(prop) else None
         for value, refused in _values_for(
             doc, prop, name, base.get(name) if isinstance(base, dict) else None
         ):
-            yield {**base, name: value}, refused
+            yield {**base, name: value}, refused, None if refused else extreme
+
+
+def _is_date(prop: dict[str, Any]) -> bool:
+    return prop.get("type") == "string" and prop.get("format") == "date-time"
 
 
 def _values_for(
@@ -127,7 +139,7 @@ def _values_for(
     for text in UNSTORABLE:
         yield text, path  # in any field, whatever its type: refused naming it
     kind = prop.get("type")
-    if kind == "string" and prop.get("format") == "date-time":
+    if _is_date(prop):
         yield from ((d, None) for d in EXTREME_DATES)
     elif kind == "string":
         yield MEGABYTE, None
@@ -181,5 +193,5 @@ def attempts(doc: Document, ids: dict[str, str], bases: dict[str, Any]) -> Itera
                     refused = name if "%00" in raw else None
                     yield Attempt(method, path, route, base, f"{name}={raw}", refused)
         if found:
-            for body, refused in body_mutations(doc, found[1], base):
-                yield Attempt(method, path, route, body, "", refused)
+            for body, refused, extreme in body_mutations(doc, found[1], base):
+                yield Attempt(method, path, route, body, "", refused, extreme_field=extreme)

@@ -9,7 +9,9 @@ alert still arrives. One bad input must never silence anyone else.
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -47,6 +49,38 @@ def refused_naming(response: httpx.Response, field: str) -> bool:
     if response.status_code != 422:
         return False
     return field in [error["field"] for error in response.json().get("errors", [])]
+
+
+def names(response: httpx.Response, field: str) -> bool:
+    """A 400 or 422 whose errors name ``field`` (the schema's own errors say ``$.field``)."""
+    if response.status_code not in (400, 422):
+        return False
+    errors = response.json().get("errors", [])
+    return any(e["field"] == field or f"$.{field}`" in e["message"] for e in errors)
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def extreme_problem(response: httpx.Response, attempt: Attempt) -> str | None:
+    """Why the answer to an extreme date or number is wrong: it must be refused naming
+    the field, or kept exactly as sent (the same moment, the same number)."""
+    name = attempt.extreme_field
+    if name is None or response.status_code not in (200, 201, 400, 422):
+        return None  # not the field's doing: not found, forbidden, throttled...
+    if response.status_code >= 400:
+        return None if names(response, name) else f"refused without naming {name}"
+    answer = response.json() if response.content else None
+    if not isinstance(answer, dict) or name not in answer:
+        return None
+    sent, kept = attempt.body[name], answer[name]
+    same = kept == sent if not isinstance(sent, str) else _moment(kept) == _moment(sent)
+    return None if same else f"{name} kept as {kept!r}"
 
 
 def client_of(stack: RunningStack) -> httpx.Client:
@@ -181,6 +215,16 @@ def test_any_monitor_name_is_stored_exactly_or_refused(stack: RunningStack) -> N
     exercise()
 
 
+def assert_listed_soon(client: httpx.Client, auth: dict[str, str], monitor_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        listed = client.get("/api/v1/monitors?limit=500", headers=auth).json()["items"]
+        if monitor_id in [m["id"] for m in listed]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"monitor {monitor_id} never appeared in GET /monitors")
+
+
 def attacker_resources(
     client: httpx.Client, auth: dict[str, str]
 ) -> tuple[dict[str, str], dict[str, Any]]:
@@ -261,6 +305,20 @@ def test_no_hostile_input_anywhere_fails_the_server_or_silences_another_organiza
             failures.append(
                 f"{where} -> {response.status_code}, not a 422 naming {attempt.refused_field}"
             )
+        elif problem := extreme_problem(response, attempt):
+            failures.append(f"{where} -> {response.status_code}: {problem}")
+
+    # Whatever was stored, every list still reads, and every projection still moves:
+    # a new user can sign up and log in (auth's), a new monitor shows (the gateway's).
+    for method, route, _ in doc.operations():
+        if method == "get" and "{" not in route and not route.endswith("/stream"):
+            listed = attacker.get(route, headers=auth)
+            if listed.status_code >= 500:
+                failures.append(f"GET {route} after the sweep -> {listed.status_code}")
+    sign_up_and_log_in(client_of(stack))
+    fresh = attacker.post("/api/v1/monitors", json={**MONITOR_BODY, "name": "after"}, headers=auth)
+    assert fresh.status_code == 201, fresh.text
+    assert_listed_soon(attacker, auth, fresh.json()["id"])
 
     # Whatever the attacker sent, the victim's monitor is still judged and alerted on.
     target.status = 500

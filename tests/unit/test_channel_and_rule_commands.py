@@ -216,6 +216,14 @@ BAD_RULES = [
     ),
     ("monitor-scope-without-monitors", {"scope": "monitors"}, "monitor_ids"),
     ("tag-scope-without-tags", {"scope": "tags"}, "tag_ids"),
+    # Sent straight over NATS: the notifier would add it to a moment (overflow)
+    # and store it in an int4 column.
+    (
+        "resend-interval-of-centuries",
+        {"resend_interval_seconds": 10**12},
+        "resend_interval_seconds",
+    ),
+    ("resend-interval-negative", {"resend_interval_seconds": -1}, "resend_interval_seconds"),
 ]
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.checks import CheckCompleted
 from phoenix_contracts.maintenance import (
@@ -18,6 +19,7 @@ from phoenix_evaluator.judge import Change, Health, Policy, enter_maintenance, j
 from phoenix_gateway.config.maintenance import Context, WindowState, decide, evolve
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 def run(*commands: MaintenanceCommand) -> tuple[WindowState, list[Event] | Rejected]:
@@ -63,6 +65,41 @@ def test_a_bad_schedule_is_refused_naming_the_field() -> None:
     _, decision = run(CreateMaintenanceWindow(organization_id="o", spec=bad))
     assert isinstance(decision, Rejected)
     assert decision.field == "cron"
+
+
+FAR_EAST, FAR_WEST = timezone(timedelta(hours=14)), timezone(timedelta(hours=-14))
+
+
+@pytest.mark.parametrize(
+    ("start_at", "end_at", "field"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), NOW, "start_at"),
+        (datetime(1, 1, 1, tzinfo=FAR_EAST), NOW, "start_at"),  # before year 1 in UTC
+        (NOW, datetime(9999, 12, 31, 23, 59, tzinfo=FAR_WEST), "end_at"),  # year 10000 in UTC
+        (NOW, datetime(2100, 1, 2, tzinfo=UTC), "end_at"),
+        (datetime(1999, 12, 31, tzinfo=UTC), NOW, "start_at"),
+    ],
+)
+def test_a_window_beyond_the_bounded_moments_is_refused_naming_the_field(
+    start_at: datetime, end_at: datetime, field: str
+) -> None:
+    # A command sent straight over NATS meets the same bound as one sent over HTTP.
+    spec = MaintenanceSpec(title="m", strategy="single", start_at=start_at, end_at=end_at)
+    _, decision = run(CreateMaintenanceWindow(organization_id="o", spec=spec))
+    assert isinstance(decision, Rejected)
+    assert (decision.code, decision.field) == ("invalid", field)
+
+
+def test_a_window_moment_without_an_offset_is_stored_in_utc() -> None:
+    naive = datetime(2030, 5, 1, 12)
+    spec = MaintenanceSpec(title="m", strategy="single", start_at=naive, end_at=naive + DAY)
+    _, decision = run(CreateMaintenanceWindow(organization_id="o", spec=spec))
+    assert isinstance(decision, list)
+    stored = decision[0].spec  # type: ignore[attr-defined]
+    assert (stored.start_at, stored.end_at) == (
+        naive.replace(tzinfo=UTC),
+        (naive + DAY).replace(tzinfo=UTC),
+    )
 
 
 def test_creating_past_the_organizations_window_quota_is_refused_naming_the_limit() -> None:

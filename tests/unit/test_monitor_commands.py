@@ -126,6 +126,8 @@ INVALID = [
     ("tls-url-unclosed-bracket", {"type": "tls", "url": "https://[::1/"}, "url"),
     ("tls-url-without-host", {"type": "tls", "url": "https:///x"}, "url"),
     ("dns-resolver-port-out-of-range", {"dns_resolver": "1.1.1.1:99999"}, "dns_resolver"),
+    ("dns-resolver-v6-port-out-of-range", {"dns_resolver": "[::1]:65536"}, "dns_resolver"),
+    ("dns-resolver-port-not-ascii", {"dns_resolver": "1.1.1.1:٥٣"}, "dns_resolver"),
     # Each region is a job per interval: only regions an executor serves, each once.
     ("unknown-region", {"regions": ["default", "mars"]}, "regions"),
     ("repeated-region", {"regions": ["default"] * 2000}, "regions"),
@@ -352,10 +354,11 @@ def test_each_check_type_is_refused_without_what_it_needs(
         {"type": "tcp", "hostname": "db.example.com", "port": 5432},
         {"type": "tls", "hostname": "", "url": "https://example.com"},
         {"type": "dns", "hostname": "example.com", "dns_resolver": "9.9.9.9:53"},
+        {"type": "dns", "hostname": "example.com", "dns_resolver": "[2620:fe::fe]:853"},
         {"type": "ping", "hostname": "2001:db8::1"},
         {"type": "keyword", "keyword": "Welcome"},
     ],
-    ids=["tcp", "tls-by-url", "dns-with-resolver", "ping-v6", "keyword"],
+    ids=["tcp", "tls-by-url", "dns-with-resolver", "dns-with-v6-resolver", "ping-v6", "keyword"],
 )
 def test_each_check_type_is_accepted_with_what_it_needs(changes: dict[str, object]) -> None:
     events = decide(MonitorState(), create(**changes), ctx())

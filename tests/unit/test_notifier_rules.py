@@ -13,7 +13,7 @@ from phoenix_contracts.health import (
     MonitorFlappingChanged,
     MonitorStatusChanged,
 )
-from phoenix_contracts.notifications import AlertRuleSpec
+from phoenix_contracts.notifications import MAX_RESEND_INTERVAL, AlertRuleSpec
 from phoenix_notifier.rules import Target, alert_event_of, delivery_key, rule_matches, targets
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -186,6 +186,13 @@ def test_a_channel_named_by_several_rules_gets_one_message_with_the_shortest_rem
     assert sorted(found, key=lambda t: t.channel_id) == [
         Target("ch-1", "rule-a", 300),
         Target("ch-2", "rule-b", 600),
+    ]
+
+
+def test_a_rule_stored_with_an_unbounded_reminder_interval_is_held_to_the_bound() -> None:
+    stored = [("r", rule("r", ["ch-1"], resend_interval_seconds=10**12))]
+    assert targets(stored, "down", "m-1", [], {"ch-1"}) == [
+        Target("ch-1", "r", MAX_RESEND_INTERVAL)
     ]
 
 

@@ -18,6 +18,9 @@ DELIVERY = "delivery"
 # "test" is only ever sent by POST /notification-channels/{id}/test, never by a rule.
 AlertEvent = Literal["down", "recovered", "degraded", "certificate_expiring", "flapping", "test"]
 AlertScope = Literal["all", "tags", "monitors"]
+# Reminders of a down monitor at most this far apart: the notifier adds the interval
+# to a moment and stores it in an int4 column, so an unbounded one overflows both.
+MAX_RESEND_INTERVAL = 7 * 86_400
 
 
 class ChannelSpec(msgspec.Struct, frozen=True, kw_only=True):

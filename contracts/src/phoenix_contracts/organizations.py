@@ -12,6 +12,10 @@ from typing import ClassVar
 from phoenix_contracts.base import Event, Message
 from phoenix_contracts.identity import ORGANIZATION, Role
 
+# How long an invitation may stay open, in hours: bounded where the command is
+# decided (auth) and where the body is read (gateway).
+MAX_INVITATION_HOURS = 30 * 24
+
 
 class OrganizationRenamed(Event, frozen=True, kw_only=True, tag="organization.renamed"):
     aggregate: ClassVar[str] = ORGANIZATION

@@ -13,6 +13,10 @@ import msgspec
 from phoenix_contracts.base import Event, Message
 
 STATUS_PAGE = "statuspage"
+# Bounds of a page's numbers, read by the gateway's body and the config role alike.
+MIN_REFRESH = 30  # seconds; 0 turns auto-refresh off
+MAX_REFRESH = 86_400
+MAX_WEIGHT = 1_000_000
 
 
 class StatusPageMonitor(msgspec.Struct, frozen=True, kw_only=True):

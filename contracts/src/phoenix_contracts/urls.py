@@ -48,3 +48,30 @@ def _host_problem(parts: SplitResult) -> str | None:
         if not all(label and len(label) <= 63 for label in labels) or len(host) > 253:
             return "has an invalid host name"
     return None
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_RESOLVER_FORMS = "must be an IP address, optionally with :port ([IPv6]:port)"
+
+
+def parse_resolver(text: str) -> tuple[Address, int]:
+    """A DNS server as ``IP``, ``IP:port``, ``IPv6``, ``[IPv6]`` or ``[IPv6]:port``
+    → (address, port 53 unless given). ValueError, saying why, for anything else,
+    such as a port outside 1-65535: read once, where a monitor or a setting names it."""
+    text = text.strip()
+    host, _, port_text = text.rpartition(":")
+    try:
+        if text.startswith("[") and text.endswith("]"):
+            return ipaddress.IPv6Address(text[1:-1]), 53
+        if "]" not in text and text.count(":") != 1:
+            return ipaddress.ip_address(text), 53  # IPv4, or IPv6 without a port
+        address: Address = (
+            ipaddress.IPv6Address(host[1:-1])
+            if host.startswith("[") and host.endswith("]")
+            else ipaddress.IPv4Address(host)
+        )
+    except ValueError:
+        raise ValueError(_RESOLVER_FORMS) from None
+    if not (port_text.isascii() and port_text.isdigit() and 1 <= int(port_text) <= 65535):
+        raise ValueError(f"port {port_text[:10]!r} is not a number from 1 to 65535")
+    return address, int(port_text)

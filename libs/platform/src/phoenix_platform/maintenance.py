@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 from phoenix_contracts.maintenance import MaintenanceSpec
+from phoenix_contracts.moments import OutOfRange, bounded
 
 DAY = timedelta(days=1)
 MAX_DURATION = 7 * 24 * 3600  # seconds; bounds how far back a schedule is searched
@@ -31,8 +33,18 @@ class InvalidSchedule(ValueError):
         self.field = field
 
 
-def validate(spec: MaintenanceSpec) -> None:
-    """Raise :class:`InvalidSchedule` if ``spec`` cannot be evaluated."""
+def validate(spec: MaintenanceSpec) -> MaintenanceSpec:
+    """``spec`` with its moments in UTC (none given: UTC), or :class:`InvalidSchedule`
+    if it cannot be evaluated. Moments are bounded like every date-time a client
+    names: a year-1 or year-9999 window would overflow whoever adds a duration to it."""
+    try:
+        spec = msgspec.structs.replace(
+            spec,
+            start_at=spec.start_at and bounded("start_at", spec.start_at),
+            end_at=spec.end_at and bounded("end_at", spec.end_at),
+        )
+    except OutOfRange as exc:
+        raise InvalidSchedule(exc.field, str(exc)) from None
     _zone(spec.timezone)
     if not 60 <= spec.duration_seconds <= MAX_DURATION:
         raise InvalidSchedule("duration_seconds", f"must be 60 to {MAX_DURATION} seconds")
@@ -47,6 +59,7 @@ def validate(spec: MaintenanceSpec) -> None:
             raise InvalidSchedule("weekdays", "days are 0 (Monday) to 6 (Sunday)")
     if spec.strategy == "cron":
         parse_cron(spec.cron)
+    return spec
 
 
 def in_force(spec: MaintenanceSpec, active: bool, at: datetime) -> bool:
@@ -107,9 +120,15 @@ class Schedule:
 def _covers_absolute(spec: MaintenanceSpec, at: datetime) -> bool:
     if spec.strategy == "manual":
         return True
-    return (
-        spec.start_at is not None and spec.end_at is not None and spec.start_at <= at < spec.end_at
-    )
+    if spec.start_at is None or spec.end_at is None:
+        return False
+    # A window stored before moments were bounded may lack an offset: it meant UTC.
+    return _aware(spec.start_at) <= at < _aware(spec.end_at)
+
+
+def _aware(moment: datetime) -> datetime:
+    # Not astimezone: comparing aware moments never overflows, converting one may.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _wall(at: datetime, zone: ZoneInfo) -> datetime:

@@ -16,6 +16,7 @@ from phoenix_contracts.identity import (
     ListApiKeys,
     RevokeApiKey,
 )
+from phoenix_contracts.moments import OutOfRange, bounded
 from phoenix_platform.ids import uuid7
 from phoenix_platform.logging import get_logger
 from sqlalchemy import text
@@ -34,7 +35,11 @@ async def create_api_key(cmd: CreateApiKey, deps: AuthDeps) -> ApiKeyView | Reje
     if not cmd.scopes or any(scope not in allowed for scope in cmd.scopes):
         return Rejected(code="invalid", field="scopes", message=f"your role allows {allowed}")
     now = datetime.now(UTC)
-    if cmd.expires_at is not None and cmd.expires_at <= now:
+    try:
+        expires_at = None if cmd.expires_at is None else bounded("expires_at", cmd.expires_at)
+    except OutOfRange as exc:  # stored in a timestamptz, read back by every authentication
+        return Rejected(code="invalid", field=exc.field, message=str(exc))
+    if expires_at is not None and expires_at <= now:
         return Rejected(code="invalid", field="expires_at", message="must be in the future")
     key, stored = apikeys.new_key()
     key_id = uuid7()
@@ -50,7 +55,7 @@ async def create_api_key(cmd: CreateApiKey, deps: AuthDeps) -> ApiKeyView | Reje
         prefix=stored.prefix,
         digest=stored.digest,
         scopes=sorted(set(cmd.scopes)),
-        expires_at=cmd.expires_at,
+        expires_at=expires_at,
     )
     await deps.projector.wait_for(await deps.store.append([event], 0))
     log.info("api_key.created", api_key_id=key_id, user_id=cmd.user_id)  # never the key
@@ -59,7 +64,7 @@ async def create_api_key(cmd: CreateApiKey, deps: AuthDeps) -> ApiKeyView | Reje
         name=cmd.name,
         prefix=f"{apikeys.MARK}{stored.prefix}",
         scopes=event.scopes,
-        expires_at=cmd.expires_at,
+        expires_at=expires_at,
         created_at=now,
         key=key,
     )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from phoenix_contracts.base import Envelope, Event, Rejected
 from phoenix_contracts.identity import ORGANIZATION, MemberAdded, OrganizationCreated, Role
 from phoenix_contracts.organizations import (
+    MAX_INVITATION_HOURS,
     InvitationAccepted,
     InvitationCreated,
     InvitationRevoked,
@@ -29,7 +30,6 @@ from phoenix_auth.domain import EMAIL
 RANK: dict[str, int] = {"viewer": 0, "member": 1, "admin": 2, "owner": 3}
 INVITATION_MARK = "phxinv_"
 MAX_PENDING_INVITATIONS = 200
-MAX_INVITATION_HOURS = 30 * 24
 NOT_FOUND = Rejected(code="not_found", message="organization not found")
 
 

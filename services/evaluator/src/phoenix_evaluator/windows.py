@@ -18,7 +18,10 @@ from phoenix_contracts.maintenance import (
     MaintenanceWindowDeleted,
     MaintenanceWindowUpdated,
 )
+from phoenix_platform.logging import get_logger
 from phoenix_platform.maintenance import Schedule
+
+log = get_logger(__name__)
 
 MAINTENANCE_EVENTS = (
     MaintenanceWindowCreated,
@@ -57,6 +60,17 @@ def _keys(window: Window) -> list[Key]:
     return [(window.organization_id, monitor_id) for monitor_id in monitor_ids]
 
 
+def _covers(window_id: str, window: Window, at: datetime) -> bool:
+    # Asked for every result: a window that cannot answer must not stop the judging
+    # of the monitors it names (a window that cannot even be compiled never gets
+    # here: the follower parks its event), so it counts as not covering them.
+    try:
+        return window.schedule.covers(at)
+    except Exception:
+        log.exception("maintenance.window_failed", window_id=window_id)
+        return False
+
+
 @dataclass
 class MaintenanceWindows:
     by_id: dict[str, Window] = field(default_factory=dict)
@@ -65,9 +79,9 @@ class MaintenanceWindows:
     def in_maintenance(self, monitor_id: str, organization_id: str, at: datetime) -> bool:
         """A window of the monitor's organization naming it (or naming none: all) is in force."""
         return any(
-            window.active and window.schedule.covers(at)
+            window.active and _covers(window_id, window, at)
             for key in ((organization_id, None), (organization_id, monitor_id))
-            for window in self._covering.get(key, {}).values()
+            for window_id, window in self._covering.get(key, {}).items()
         )
 
     def apply(self, event: Event) -> None:

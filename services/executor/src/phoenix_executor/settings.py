@@ -3,14 +3,13 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 import msgspec
+from phoenix_contracts.urls import parse_resolver
 from phoenix_platform.settings import (
     SECRET_FIELDS_WITH_KEY,
     HealthPort,
     OutboundSettings,
     SecretsKey,
 )
-
-from phoenix_executor.checks.dns import parse_resolver
 
 
 class ExecutorSettings(OutboundSettings, frozen=True, kw_only=True):

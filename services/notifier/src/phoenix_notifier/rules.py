@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phoenix_contracts.health import CertificateExpiring, HealthEvent, MonitorFlappingChanged
-from phoenix_contracts.notifications import AlertEvent, AlertRuleSpec
+from phoenix_contracts.notifications import MAX_RESEND_INTERVAL, AlertEvent, AlertRuleSpec
 
 
 def alert_event_of(event: HealthEvent) -> AlertEvent | None:
@@ -83,7 +83,9 @@ def targets(
         for channel_id in spec.notification_channel_ids:
             if channel_id not in channel_ids:
                 continue
-            interval = spec.resend_interval_seconds
+            # A rule stored before its bound was checked keeps within it here: the
+            # next reminder is a moment plus the interval, in an int4 column.
+            interval = min(max(spec.resend_interval_seconds, 0), MAX_RESEND_INTERVAL)
             if (known := found.get(channel_id)) is not None:
                 intervals = [i for i in (known.resend_interval, interval) if i > 0]
                 interval = min(intervals, default=0)

@@ -29,22 +29,10 @@ from dns.rdtypes.mxbase import MXBase
 from dns.rdtypes.txtbase import TXTBase
 from phoenix_contracts.checks import Timings
 from phoenix_contracts.monitors import MonitorSpec
-from phoenix_platform.netguard import IPAddress, TargetRefused
+from phoenix_contracts.urls import parse_resolver
+from phoenix_platform.netguard import TargetRefused
 
 from phoenix_executor.checks.base import CheckContext, Outcome
-
-
-def parse_resolver(text: str) -> tuple[IPAddress, int]:
-    """``"1.1.1.1"``, ``"1.1.1.1:5353"``, ``"::1"``, ``"[::1]:5353"`` → (address, port)."""
-    text = text.strip()
-    try:
-        return ipaddress.ip_address(text.strip("[]")), 53
-    except ValueError:
-        host, _, port_text = text.rpartition(":")
-        port = int(port_text)
-        if not 0 < port < 65536:
-            raise ValueError(f"port {port} out of range") from None
-        return ipaddress.ip_address(host.strip("[]")), port
 
 
 def normalise(text: str) -> str:

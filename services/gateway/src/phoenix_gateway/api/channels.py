@@ -14,6 +14,7 @@ from phoenix_contracts.identity import Principal
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
+    MAX_RESEND_INTERVAL,
     AlertRuleSpec,
     ChannelSpec,
     ChannelTested,
@@ -37,6 +38,9 @@ Id = UuidText
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 # Each type's fields are checked by the config role (phoenix_contracts.channels).
 Config = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
+
+
+ResendInterval = Annotated[int, msgspec.Meta(ge=0, le=MAX_RESEND_INTERVAL)]
 
 
 class ChannelCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -82,7 +86,7 @@ class AlertRuleCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     tag_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     is_active: bool = True
-    resend_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] = 0
+    resend_interval_seconds: ResendInterval = 0
 
 
 class AlertRuleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -100,9 +104,7 @@ class AlertRuleUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     tag_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] | Unset = msgspec.UNSET
     description: Annotated[str, msgspec.Meta(max_length=2000)] | Unset = msgspec.UNSET
     is_active: bool | Unset = msgspec.UNSET
-    resend_interval_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] | Unset = (
-        msgspec.UNSET
-    )
+    resend_interval_seconds: ResendInterval | Unset = msgspec.UNSET
 
 
 def merged(current: msgspec.Struct, fields: tuple[str, ...], changes: msgspec.Struct) -> Any:

@@ -12,10 +12,11 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
 from phoenix_contracts.identity import Principal
+from phoenix_contracts.moments import EARLIEST
 from phoenix_contracts.monitors import MonitorSpec
 
 from phoenix_gateway.api.problems import Problem
-from phoenix_gateway.api.timerange import EARLIEST, Moment, optional_range, time_range
+from phoenix_gateway.api.timerange import Moment, optional_range, time_range
 from phoenix_gateway.readmodel.history import PERIOD_LENGTH, History, Period, truncate
 from phoenix_gateway.readmodel.queries import ReadModel
 

@@ -16,6 +16,7 @@ from litestar import Controller, delete, get, patch, post
 from nats.aio.client import Client
 from phoenix_contracts.identity import Done, Principal
 from phoenix_contracts.organizations import (
+    MAX_INVITATION_HOURS,
     AcceptInvitation,
     ChangeMemberRole,
     CreateInvitation,
@@ -75,7 +76,7 @@ class MemberPatch(msgspec.Struct, forbid_unknown_fields=True):
 class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     role: RoleName = "member"
-    expires_in_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 168
+    expires_in_hours: Annotated[int, msgspec.Meta(ge=1, le=MAX_INVITATION_HOURS)] = 168
 
 
 class Invitation(msgspec.Struct, kw_only=True):

@@ -14,6 +14,8 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Parameter
 from phoenix_contracts.identity import Principal
 from phoenix_contracts.statuspages import (
+    MAX_REFRESH,
+    MAX_WEIGHT,
     STATUS_PAGE,
     CreateStatusPage,
     DeleteStatusPage,
@@ -36,14 +38,14 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Text = Annotated[str, msgspec.Meta(max_length=5000)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
 Theme = Literal["light", "dark", "auto"]
-Refresh = Annotated[int, msgspec.Meta(ge=0, le=86_400)]
+Refresh = Annotated[int, msgspec.Meta(ge=0, le=MAX_REFRESH)]
 MIN_PASSWORD = 8
 
 
 class PageMonitor(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     monitor_id: UuidText
     display_name: Annotated[str, msgspec.Meta(max_length=500)] = ""
-    weight: int = 0
+    weight: Annotated[int, msgspec.Meta(ge=-MAX_WEIGHT, le=MAX_WEIGHT)] = 0
 
 
 Monitors = Annotated[list[PageMonitor], msgspec.Meta(max_length=500)]

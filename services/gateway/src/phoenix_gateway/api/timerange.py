@@ -1,6 +1,7 @@
 """The one parser of time-range query parameters (``since``, ``until``).
 
-A moment is bounded to what the history can hold: not before 2000, not more
+A moment is bounded to what the history can hold: not before 2000 (the bound
+every date-time a client names shares, ``phoenix_contracts.moments``), not more
 than a day ahead. Beyond those, PostgreSQL meets ``-infinity`` (year 1 is
 ``datetime.min`` to asyncpg) or a series without end; inside them, each route
 still caps the span it reads. Every refusal is a 422 naming the parameter.
@@ -14,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from litestar.params import Parameter
+from phoenix_contracts.moments import EARLIEST
 
 from phoenix_gateway.api.problems import Problem
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 AHEAD = timedelta(days=1)  # clocks differ; a little of the future is not an error
 _NUMBER = re.compile(r"^-?[0-9]{1,20}(\.[0-9]{1,9})?$")
 MAX_UNIX_SECONDS = 1e11  # about year 5100: well past any bound, still a datetime

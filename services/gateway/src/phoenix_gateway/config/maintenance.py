@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import msgspec
 from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.maintenance import (
     MAINTENANCE,
@@ -69,7 +70,7 @@ class Context:
 def decide(state: WindowState, cmd: MaintenanceCommand, ctx: Context) -> list[Event] | Rejected:
     if isinstance(cmd, CreateMaintenanceWindow | UpdateMaintenanceWindow):
         try:
-            validate(cmd.spec)
+            cmd = msgspec.structs.replace(cmd, spec=validate(cmd.spec))
         except InvalidSchedule as exc:
             return Rejected(code="invalid", field=exc.field, message=str(exc))
     if isinstance(cmd, CreateMaintenanceWindow):

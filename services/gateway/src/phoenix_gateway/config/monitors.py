@@ -25,7 +25,7 @@ from phoenix_contracts.monitors import (
     ResumeMonitor,
     UpdateMonitor,
 )
-from phoenix_contracts.urls import url_problem
+from phoenix_contracts.urls import parse_resolver, url_problem
 
 from phoenix_gateway.config.aggregate import Aggregate, next_envelope
 
@@ -123,8 +123,11 @@ def _check_type_fields(spec: MonitorSpec) -> Rejected | None:
         return _invalid("hostname", f"a {spec.type} monitor needs a host name or address")
     if spec.type == "tcp" and spec.port is None:
         return _invalid("port", "a tcp monitor needs a port")
-    if spec.dns_resolver and not _is_address(spec.dns_resolver):
-        return _invalid("dns_resolver", "must be an IP address, optionally with :port")
+    if spec.dns_resolver:
+        try:
+            parse_resolver(spec.dns_resolver)  # as the executor will read it
+        except ValueError as exc:
+            return _invalid("dns_resolver", str(exc))
     if spec.quorum > len(spec.regions):
         return _invalid("quorum", "cannot exceed the number of regions")
     if spec.retry_interval is not None and spec.retry_interval >= spec.interval:

@@ -12,6 +12,7 @@ from phoenix_contracts.channels import config_problem
 from phoenix_contracts.notifications import (
     ALERT_RULE,
     CHANNEL,
+    MAX_RESEND_INTERVAL,
     AlertRuleCommand,
     AlertRuleCreated,
     AlertRuleDeleted,
@@ -126,6 +127,12 @@ def validate_alert_rule(spec: AlertRuleSpec, ctx: Context) -> Rejected | None:
         )
     if spec.scope == "tags" and not spec.tag_ids:
         return Rejected(code="invalid", field="tag_ids", message="scope 'tags' needs tag_ids")
+    if not 0 <= spec.resend_interval_seconds <= MAX_RESEND_INTERVAL:
+        return Rejected(
+            code="invalid",
+            field="resend_interval_seconds",
+            message=f"0 (no reminders) to {MAX_RESEND_INTERVAL} seconds",
+        )
     return None
 
 

@@ -16,6 +16,9 @@ from datetime import datetime
 
 from phoenix_contracts.base import Event, Rejected
 from phoenix_contracts.statuspages import (
+    MAX_REFRESH,
+    MAX_WEIGHT,
+    MIN_REFRESH,
     STATUS_PAGE,
     CreateStatusPage,
     DeleteStatusPage,
@@ -38,9 +41,6 @@ MAX_NAME = 200
 MAX_DESCRIPTION = 2000
 MAX_FOOTER = 500
 MAX_MONITORS = 100
-MIN_REFRESH = 30
-MAX_REFRESH = 86_400
-MAX_WEIGHT = 1_000_000
 # Only a hash may enter the log: anything else is refused as a bug, not stored.
 HASH_PREFIXES = ("$scrypt$", "$argon2id$")
 
