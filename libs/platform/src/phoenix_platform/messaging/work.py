@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import msgspec
@@ -87,7 +88,9 @@ async def pull_subscription(
 ) -> JetStreamContext.PullSubscription:
     """Bind to the durable, first bringing an existing one's settings up to ``config``
     (a durable created by an older version keeps its server-side ``max_deliver``
-    otherwise, and would drop messages during a long outage)."""
+    otherwise, and would drop messages during a long outage). The durable is bound to
+    ``subject``: created without that filter it would take every subject of the stream."""
+    config = replace(config, filter_subject=subject)
     await js.add_consumer(stream, config)  # creates, or updates the editable fields in place
     return await js.pull_subscribe(
         subject, durable=config.durable_name, stream=stream, config=config
