@@ -1,7 +1,7 @@
 """Every event type, with hostile text in every field, through every projection.
 
 A tenant controls most text in the log (names, URLs, headers, messages). Whatever
-it is (a NUL byte, a lone surrogate, a megabyte), no projection may wedge on it
+it is (a NUL byte, a lone surrogate, half a megabyte), no projection may wedge on it
 or crash: the event is applied or parked, and the next tenant's event is applied.
 Real NATS and PostgreSQL; the three SQL projections (gateway read model, auth
 identities, notifier routing) and the two in-memory followers (scheduler,
@@ -45,7 +45,9 @@ SURROGATE = "\ufdd0surrogate\ufdd0"
 HOSTILE = {
     "nul": "x\x00y",
     "surrogate": SURROGATE,
-    "megabyte": "m" * 1_000_000,  # with the rest of the event, just under NATS' 1 MiB
+    # With the rest of the event, just under the streams' largest message
+    # (PHOENIX_MAX_MESSAGE_KB, 512 KiB): far past any index row's limit.
+    "large": "m" * 450_000,
     "mixed": "\x00\u202e\ufeff' or 1=1 --\r\n<script>",
 }
 # Benign values for fields with a pattern, tried in order (email, phone, Twilio
@@ -58,7 +60,7 @@ class Hostile:
     """Builds an event's JSON with ``text`` in every free-text field."""
 
     text: str
-    budget: int = 1_000_000  # characters of hostile text this event may still hold
+    budget: int = 450_000  # characters of hostile text this event may still hold
     now: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def value(self, info: msgspec.inspect.Type, name: str = "") -> Any:
@@ -103,7 +105,7 @@ class Hostile:
         return built
 
     def _budgeted(self) -> str:
-        # About a megabyte per event at most (NATS takes 1 MiB): the first free-text
+        # About 450 KB per event at most (the stream takes 512 KiB): the first free-text
         # field may have all of it, the others a taste.
         value = self.text[: max(100, self.budget)]
         self.budget -= len(value)
