@@ -114,6 +114,8 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
         ),
     ] = 1
     # Every service provisions the streams at start: give them all the same values.
+    # NATS reserves a stream's max_bytes on its disk when the stream is made, so the
+    # defaults stay small enough for a laptop (about 1.8 GiB for the four streams).
     work_stream_max_mb: Annotated[
         int,
         msgspec.Meta(
@@ -121,15 +123,15 @@ class BaseSettings(msgspec.Struct, frozen=True, kw_only=True):
             description="MiB each work queue (CHECKS, NOTIFY) may hold; when full, new jobs"
             " are refused, queued ones kept",
         ),
-    ] = 1024
+    ] = 256
     results_stream_max_mb: Annotated[
         int,
         msgspec.Meta(ge=1, description="MiB the RESULTS stream may hold (oldest dropped first)"),
-    ] = 10240
+    ] = 1024
     dead_letter_stream_max_mb: Annotated[
         int,
         msgspec.Meta(ge=1, description="MiB the DLQ stream may hold (oldest dropped first)"),
-    ] = 1024
+    ] = 256
     max_message_kb: Annotated[
         int,
         msgspec.Meta(
