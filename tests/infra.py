@@ -126,14 +126,16 @@ async def drop_database(admin_url: str, name: str) -> None:
 
 async def delete_streams(nats_url: str, namespace: str) -> None:
     import nats
+    from phoenix_platform.messaging.streams import stream_names
 
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         prefix = namespace.upper() + "_"
-        for name in await js.streams_info():
-            if name.config.name and name.config.name.startswith(prefix):
-                await js.delete_stream(name.config.name)
+        for name in await stream_names(js):
+            # The namespace's streams, and the KV buckets made in it (leases).
+            if name.startswith((prefix, "KV_" + prefix)):
+                await js.delete_stream(name)
     finally:
         await nc.close()
 

@@ -139,7 +139,9 @@ async def streams_of(nats_url: str, namespace: str) -> list[str]:
 
     client = await nats.connect(nats_url)
     try:
-        names = [info.config.name or "" for info in await client.jetstream().streams_info()]
+        from phoenix_platform.messaging.streams import stream_names
+
+        names = await stream_names(client.jetstream())
     finally:
         await client.close()
     return [n for n in names if namespace.upper() in n]

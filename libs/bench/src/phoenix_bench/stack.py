@@ -34,6 +34,7 @@ import psutil
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from phoenix_contracts.subjects import Subjects
+from phoenix_platform.messaging.streams import stream_names
 
 from phoenix_bench.record import (
     FollowerSample,
@@ -378,8 +379,7 @@ async def forget(stack: DevStack) -> None:
     client = await nats.connect(stack.nats_url)
     try:
         js = client.jetstream()
-        for info in await js.streams_info():
-            name = info.config.name or ""
+        for name in await stream_names(js):
             if name.startswith((prefix, "KV_" + prefix)):
                 await js.delete_stream(name)
     finally:
